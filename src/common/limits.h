@@ -1,0 +1,83 @@
+/*
+ * limits.h - every bound Shield puts on hostile input, in one place.
+ *
+ * Every reported byte is attacker-controlled. Each limit below names what it
+ * bounds and why the value was chosen (sources: Postfix, Dovecot, rspamd and
+ * docs/limits.md). Hitting a limit is never a crash or a silent drop: the
+ * stage that hits it records a finding (see finding codes below), keeps the
+ * raw message, and stops descending.
+ *
+ * Values marked "compat" cannot be lowered without changing stored results.
+ */
+#ifndef SHIELD_LIMITS_H
+#define SHIELD_LIMITS_H
+
+/* Raw message size accepted for parsing. Postfix's message_size_limit is
+ * 10 MB; forwarded reports with attachments run larger, so 32 MiB
+ * (RELIABILITY.md section 3). Bigger messages are stored raw, unparsed. */
+#define SHIELD_MAX_MESSAGE_BYTES (32u * 1024u * 1024u)
+
+/* One header field. Postfix header_size_limit is 102,400 bytes; longer
+ * fields are truncated for extraction and flagged. */
+#define SHIELD_MAX_HEADER_BYTES (100u * 1024u)
+
+/* Header fields per part. Dovecot CVE-2024-23184 showed 100k address
+ * headers cost seconds of CPU; 10,000 is far above any real mail. */
+#define SHIELD_MAX_HEADERS 10000u
+
+/* MIME nesting depth, each message/rfc822 counting one level. Postfix and
+ * Dovecot allow 100, rspamd 64; forwards of forwards rarely pass 5. Walked
+ * with an explicit counter, never the C stack alone. */
+#define SHIELD_MAX_MIME_DEPTH 32u
+
+/* MIME parts per report. Dovecot allows 10,000; reports rarely pass 50. */
+#define SHIELD_MAX_MIME_PARTS 1000u
+
+/* Suspicious messages extracted from one report (several attached
+ * message/rfc822 parts). More than this is a mail bomb, not a report. */
+#define SHIELD_MAX_SUSPECTS 32u
+
+/* Decoded bytes per report: at most this many times the raw size (base64
+ * and QP can only shrink, so more means a decompression bomb) and never
+ * more than SHIELD_MAX_DECODED_BYTES. */
+#define SHIELD_MAX_DECODED_RATIO 4u
+#define SHIELD_MAX_DECODED_BYTES (256u * 1024u * 1024u)
+
+/* Text scanned for URLs per part: big enough for any real HTML mail, small
+ * enough that a 30 MB text part cannot dominate a worker. */
+#define SHIELD_MAX_SCAN_BYTES (4u * 1024u * 1024u)
+
+/* URLs kept per message and the length of one URL (rspamd and the brief:
+ * 10,000 and 8 KiB). Longer URLs are truncated and flagged. */
+#define SHIELD_MAX_URLS 10000u
+#define SHIELD_MAX_URL_BYTES 8192u
+
+/* Other indicators per message (domains, IPs, e-mail addresses). */
+#define SHIELD_MAX_INDICATORS 10000u
+
+/* Received headers parsed into hops (Postfix hopcount_limit is 50, qmail
+ * rejects at 100). The rest are counted and flagged. */
+#define SHIELD_MAX_RECEIVED 100u
+
+/* Attachments described per report, and archive entries listed per
+ * attachment (ClamAV MaxFiles-style; we never unpack to disk). */
+#define SHIELD_MAX_ATTACHMENTS 256u
+#define SHIELD_MAX_ARCHIVE_ENTRIES 1000u
+
+/* Lines an inline-forward header block may span before we give up on it,
+ * and how far into a body we look for the forward marker. */
+#define SHIELD_MAX_FWD_HEADER_LINES 40u
+#define SHIELD_MAX_FWD_SCAN_BYTES (512u * 1024u)
+
+/* Per-report arena budget: once exceeded, extraction stops and records
+ * limit.memory (RELIABILITY.md proposes 64 MiB per report). */
+#define SHIELD_MAX_ARENA_BYTES (64u * 1024u * 1024u)
+
+/* One line of an mbox file. mbox lines are not bounded by any standard;
+ * a line longer than this is still copied, but in bounded chunks. */
+#define SHIELD_MBOX_CHUNK (64u * 1024u)
+
+/* Directory recursion depth while walking intake paths (symlink loops). */
+#define SHIELD_MAX_DIR_DEPTH 32u
+
+#endif

@@ -1,0 +1,93 @@
+/* result.c - the per-message result object (see result.h). */
+#include "extract/result.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <strings.h>
+
+#include "common/limits.h"
+#include "common/xalloc.h"
+
+struct result *result_new(const char *source, long source_index)
+{
+	struct result *r = xcalloc(1, sizeof(*r));
+	arena_init(&r->arena, 0);
+	r->source = source;
+	r->source_index = source_index;
+	r->forward = "none";
+	return r;
+}
+
+void result_free(struct result *r)
+{
+	if (!r)
+		return;
+	arena_release(&r->arena);
+	free(r);
+}
+
+int result_has_finding(const struct result *r, const char *code)
+{
+	for (size_t i = 0; i < r->findings.n; i++)
+		if (strcmp(r->findings.v[i].code, code) == 0)
+			return 1;
+	return 0;
+}
+
+void result_finding(struct result *r, const char *code, const char *fmt, ...)
+{
+	/* Each kind once with its first detail, as Postfix reports each
+	 * MIME_ERR_* once: a hostile message must not grow this list without
+	 * bound. */
+	if (result_has_finding(r, code))
+		return;
+	ARENA_PUSH(&r->arena, r->findings.v, r->findings.n, r->findings.cap);
+	struct finding *f = &r->findings.v[r->findings.n++];
+	f->code = arena_strdup(&r->arena, code);
+	f->detail = NULL;
+	if (fmt) {
+		char tmp[512];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(tmp, sizeof tmp, fmt, ap);
+		va_end(ap);
+		f->detail = arena_strdup(&r->arena, tmp);
+	}
+}
+
+int result_add_ind(struct result *r, int kind, const char *value, size_t n,
+		   const char *found_in)
+{
+	struct ind **v;
+	size_t *cnt, *cap;
+	switch (kind) {
+	case IND_DOMAIN:
+		v = &r->domains.v, cnt = &r->domains.n, cap = &r->domains.cap;
+		break;
+	case IND_IP:
+		v = &r->ips.v, cnt = &r->ips.n, cap = &r->ips.cap;
+		break;
+	default:
+		v = &r->emails.v, cnt = &r->emails.n, cap = &r->emails.cap;
+		break;
+	}
+	/* Linear de-duplication: indicator lists are capped at
+	 * SHIELD_MAX_INDICATORS and real messages hold a few dozen. */
+	for (size_t i = 0; i < *cnt; i++)
+		if (strncasecmp((*v)[i].value, value, n) == 0 && (*v)[i].value[n] == '\0')
+			return 1;
+	if (*cnt >= SHIELD_MAX_INDICATORS) {
+		result_finding(r, "limit.indicators", "more than %u indicators of one kind",
+			       SHIELD_MAX_INDICATORS);
+		return -1;
+	}
+	ARENA_PUSH(&r->arena, *v, *cnt, *cap);
+	struct ind *d = &(*v)[(*cnt)++];
+	d->value = arena_strndup(&r->arena, value, n);
+	for (char *p = d->value; *p; p++)
+		if (*p >= 'A' && *p <= 'Z' && kind != IND_EMAIL)
+			*p = (char)(*p - 'A' + 'a');
+	d->found_in = arena_strdup(&r->arena, found_in);
+	return 0;
+}

@@ -1,0 +1,100 @@
+/*
+ * store.h - the only place that knows SQL. One interface; the SQLite backend
+ * (store_sqlite.c) is the embedded default, and a PostgreSQL backend can
+ * implement the same functions without touching any stage.
+ *
+ * Model:
+ *   submission  - one reported e-mail as received, raw bytes kept verbatim
+ *                 (zstd-compressed, content-addressed by SHA-256 in `raw`).
+ *                 Ingesting the same bytes twice is a duplicate.
+ *   report      - one suspicious message found in a submission (a forward
+ *                 with two attached messages gives two reports). Reports of
+ *                 the same phishing message share message_sha.
+ *   indicator   - (type, value) with first/last seen and report links.
+ *
+ * Errors: functions return STORE_OK (0), STORE_DUP (1, for inserts of
+ * something already there) or STORE_ERR (-1); store_errmsg() then says why.
+ * Ownership: strings handed to callbacks are valid only during the call.
+ */
+#ifndef SHIELD_STORE_H
+#define SHIELD_STORE_H
+#include <stddef.h>
+#include <stdint.h>
+
+struct result;
+struct store;
+struct sqlite3;
+
+enum { STORE_OK = 0, STORE_DUP = 1, STORE_ERR = -1 };
+
+/* store_open - open (creating if needed) and migrate the store at path.
+ * Returns NULL and sets *err (malloc'd, caller frees) on failure. */
+struct store *store_open(const char *path, char **err);
+/* store_close - close; NULL is fine. Returns NULL (p = store_close(p)). */
+struct store *store_close(struct store *st);
+const char *store_errmsg(struct store *st);
+
+int store_begin(struct store *st);
+int store_commit(struct store *st);
+int store_rollback(struct store *st);
+
+/* store_migrate - bring one component's tables to the newest version:
+ * steps[i] is the SQL taking version i to i+1; the applied version per
+ * component is kept in schema_version. Used by the core ("core") and by
+ * other modules owning their tables ("notify", ...). */
+int store_migrate(struct store *st, const char *component, const char *const *steps, int n);
+/* store_sqlite - the SQLite handle, for store_*.c backend files only. */
+struct sqlite3 *store_sqlite(struct store *st);
+
+/* Raw messages, content-addressed. */
+int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len);
+/* store_get_raw - *data is malloc'd (caller frees). */
+int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len);
+
+/* store_add_submission - record a received report's raw bytes; returns
+ * STORE_DUP (and the existing id) when the same bytes were stored before. */
+int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
+			 const char *source, long source_index, int64_t *id);
+/* store_add_report - store one suspicious message's result; json is the
+ * result serialised by out/json (kept so every field can be shown again),
+ * indicators are linked from r. */
+int store_add_report(struct store *st, int64_t submission_id, const struct result *r,
+		     const char *json, int64_t *report_id);
+
+struct report_row {
+	int64_t id, submission_id;
+	const char *source;
+	long source_index;
+	const char *created_at; /* ISO 8601 UTC */
+	const char *submission_sha;
+	const char *message_sha;
+	const char *json; /* the stored result object */
+};
+typedef int (*store_report_cb)(void *ctx, const struct report_row *row);
+
+/* store_list_reports - every report in id order; cb returning nonzero stops. */
+int store_list_reports(struct store *st, store_report_cb cb, void *ctx);
+/* store_get_report - one report; STORE_DUP is never returned, and a missing
+ * id returns STORE_ERR with errmsg "no report N". */
+int store_get_report(struct store *st, int64_t id, store_report_cb cb, void *ctx);
+/* store_reports_sharing - other reports with the same message_sha. */
+int store_reports_sharing(struct store *st, int64_t id, store_report_cb cb, void *ctx);
+
+struct indicator_row {
+	const char *type; /* url, domain, ip, email, sha256 */
+	const char *value;
+	const char *first_seen, *last_seen;
+	long reports;
+};
+typedef int (*store_indicator_cb)(void *ctx, const struct indicator_row *row);
+/* store_list_indicators - type NULL for all types; report_id 0 for all. */
+int store_list_indicators(struct store *st, const char *type, int64_t report_id,
+			  store_indicator_cb cb, void *ctx);
+
+struct store_counts {
+	long submissions, reports, indicators, raw_blobs;
+	int64_t raw_bytes, raw_stored_bytes;
+};
+int store_counts(struct store *st, struct store_counts *c);
+
+#endif
