@@ -8,14 +8,15 @@
 #   make lint       clang-format check and banned-function check
 #   make deps       install the Debian packages Shield needs (root)
 
-PKGS      := gmime-3.0 libpsl libidn2 libmagic libarchive sqlite3 libzstd libcrypto jansson
+PKGS      := gmime-3.0 libpsl libidn2 libmagic libarchive sqlite3 libzstd libcrypto jansson libcurl libmaxminddb
 BUILD     ?= build
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libmagic,$(PKGS)) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmagic,$(PKGS)) 2>/dev/null) -lmagic
-WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wno-unused-parameter -Wvla
 CFLAGS    ?= -O2 -g
-ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc $(PKG_CFLAGS)
+DATADIR   ?= $(CURDIR)/data
+ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc -DSHIELD_DATADIR=\"$(DATADIR)\" $(PKG_CFLAGS)
 LDLIBS    = $(PKG_LIBS) -lm
 
 LIB_SRC   := $(filter-out src/cli/%,$(wildcard src/*/*.c))

@@ -25,7 +25,8 @@ struct ind_url {
 /* A plain indicator: a domain, an IP address or an e-mail address. */
 struct ind {
 	char *value;
-	char *found_in; /* "header:from", "body", "url", "received", ... */
+	char *found_in;   /* "header:from", "body", "url", "received", ... */
+	char *reg_domain; /* domains only: registrable domain per the PSL */
 };
 
 struct attachment {

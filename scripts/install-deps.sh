@@ -1,0 +1,23 @@
+#!/bin/sh
+# install-deps.sh - install the Debian packages Shield builds and tests with.
+# Idempotent: installs only what is missing; needs root for apt-get.
+set -eu
+PKGS="build-essential pkg-config clang libclang-rt-14-dev zstd
+libgmime-3.0-dev libpsl-dev publicsuffix libidn2-dev libmagic-dev libarchive-dev
+libsqlite3-dev sqlite3 libzstd-dev libssl-dev libjansson-dev libcurl4-openssl-dev
+libmaxminddb-dev"
+missing=""
+for p in $PKGS; do
+	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
+done
+[ -z "$missing" ] && exit 0
+if [ "$(id -u)" != 0 ]; then
+	echo "install-deps: missing Debian packages:$missing" >&2
+	echo "install-deps: run 'sudo make deps' (or apt-get install them) first" >&2
+	exit 1
+fi
+echo "install-deps: installing$missing"
+export DEBIAN_FRONTEND=noninteractive
+apt-get update -qq || echo "install-deps: apt-get update failed; trying the cached lists" >&2
+# shellcheck disable=SC2086
+apt-get install -y -qq --no-install-recommends $missing

@@ -1,0 +1,377 @@
+/*
+ * cmd_ingest.c - `shield extract` (stateless) and `shield ingest` (into the
+ * store): both walk the intake paths and run the extraction pipeline.
+ *
+ * Ingest stores each report's raw bytes and results in one transaction,
+ * batched (BATCH reports per commit) so the SQLite fsync cost is shared; a
+ * crash loses at most the uncommitted batch, which was never reported as
+ * stored.
+ */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cli/cli.h"
+#include "cli/progress.h"
+#include "common/limits.h"
+#include "extract/attach.h"
+#include "extract/extract.h"
+#include "intake/intake.h"
+#include "out/json.h"
+#include "store/store.h"
+
+#define BATCH 200
+
+struct run {
+	struct extractor *x;
+	struct store *st; /* NULL for extract */
+	int json;
+	struct progress prog;
+	long reports, suspects, duplicates, failures, findings_msgs, limit_msgs;
+	long urls;
+	int64_t submission_id;
+	int in_txn, pending;
+	const struct intake_msg *cur;
+};
+
+static void on_error(void *ctx, const char *path, const char *why)
+{
+	struct run *run = ctx;
+	if (run->prog.enabled)
+		fputc('\n', stderr);
+	cli_error("cannot read '%s': %s", path, why);
+}
+
+static void on_progress(void *ctx, uint64_t done)
+{
+	struct run *run = ctx;
+	progress_update(&run->prog, run->reports, done);
+}
+
+/* print_text - the human one-liner of `shield extract` without --json. */
+static void print_text(const struct result *r)
+{
+	printf("%s", r->source);
+	if (r->source_index >= 0)
+		printf("#%ld", r->source_index);
+	printf("  forward=%s  from=%s  subject=%.60s\n", r->forward, r->from ? r->from : "-",
+	       r->subject ? r->subject : "-");
+	for (size_t i = 0; i < r->urls.n; i++)
+		printf("    url  %s%s%s\n", r->urls.v[i].url, r->urls.v[i].text ? "  text: " : "",
+		       r->urls.v[i].text ? r->urls.v[i].text : "");
+	for (size_t i = 0; i < r->attachments.n; i++)
+		printf("    file %s  %s  %zu bytes  sha256 %s\n",
+		       r->attachments.v[i].name ? r->attachments.v[i].name : "(unnamed)",
+		       r->attachments.v[i].true_type ? r->attachments.v[i].true_type : "?",
+		       r->attachments.v[i].size, r->attachments.v[i].sha256);
+	if (r->origin_ip)
+		printf("    origin %s\n", r->origin_ip);
+	for (size_t i = 0; i < r->findings.n; i++)
+		printf("    finding %s%s%s\n", r->findings.v[i].code, r->findings.v[i].detail ? ": " : "",
+		       r->findings.v[i].detail ? r->findings.v[i].detail : "");
+}
+
+static void count(struct run *run, const struct result *r)
+{
+	run->suspects++;
+	run->urls += (long)r->urls.n;
+	if (r->findings.n)
+		run->findings_msgs++;
+	for (size_t i = 0; i < r->findings.n; i++)
+		if (!strncmp(r->findings.v[i].code, "limit.", 6)) {
+			run->limit_msgs++;
+			break;
+		}
+}
+
+static int on_result_extract(void *ctx, struct result *r)
+{
+	struct run *run = ctx;
+	if (run->cur->truncated)
+		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
+			       SHIELD_MAX_MESSAGE_BYTES);
+	count(run, r);
+	if (run->json) {
+		char *s = result_to_json_string(r);
+		puts(s);
+		free(s);
+	} else {
+		print_text(r);
+	}
+	return 0;
+}
+
+static int on_result_store(void *ctx, struct result *r)
+{
+	struct run *run = ctx;
+	if (run->cur->truncated)
+		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
+			       SHIELD_MAX_MESSAGE_BYTES);
+	count(run, r);
+	char *s = result_to_json_string(r);
+	int64_t rid;
+	int rc = store_add_report(run->st, run->submission_id, r, s, &rid);
+	free(s);
+	if (rc < 0) {
+		cli_error("cannot store a report from '%s': %s", r->source, store_errmsg(run->st));
+		run->failures++;
+		return 1;
+	}
+	return 0;
+}
+
+static int flush(struct run *run)
+{
+	if (!run->in_txn)
+		return 0;
+	run->in_txn = 0;
+	run->pending = 0;
+	if (store_commit(run->st) < 0) {
+		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
+		return -1;
+	}
+	return 0;
+}
+
+static int on_message(void *ctx, const struct intake_msg *m)
+{
+	struct run *run = ctx;
+	char sha[65];
+	run->cur = m;
+	run->reports++;
+	if (!run->st) {
+		extract_report(run->x, m->data, m->len, m->source, m->index, sha, on_result_extract,
+			       run);
+		return 0;
+	}
+	if (!run->in_txn) {
+		if (store_begin(run->st) < 0) {
+			cli_error("cannot write to the store: %s", store_errmsg(run->st));
+			return 1;
+		}
+		run->in_txn = 1;
+	}
+	/* The report hash is needed before parsing, to skip duplicates. */
+	sha256_hex(m->data, m->len, sha);
+	int rc = store_add_submission(run->st, sha, m->data, m->len, m->source, m->index,
+				      &run->submission_id);
+	if (rc == STORE_DUP) {
+		run->duplicates++;
+		return 0;
+	}
+	if (rc < 0) {
+		cli_error("cannot store '%s': %s", m->source, store_errmsg(run->st));
+		run->failures++;
+		return 1;
+	}
+	extract_report(run->x, m->data, m->len, m->source, m->index, sha, on_result_store, run);
+	if (++run->pending >= BATCH && flush(run) < 0)
+		return 1;
+	return 0;
+}
+
+static void usage_extract(FILE *f)
+{
+	fprintf(f,
+		"usage: shield extract [--json] [--psl FILE] PATH...\n\n"
+		"Parse reported e-mails and print what each suspicious message contains, without\n"
+		"storing anything. PATH may be an .eml file, a directory (recursive), an mbox\n"
+		"file or a Maildir folder; '-' reads one message from standard input.\n\n"
+		"  --json        one JSON object per suspicious message (JSON Lines); the fields\n"
+		"                are described in docs/json-schema.md\n"
+		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
+		"  -h, --help    this help\n\n"
+		"A report that forwards several messages as attachments gives one object per\n"
+		"attached message. Exit status 1 if some path could not be read.\n");
+}
+
+static void usage_ingest(FILE *f)
+{
+	fprintf(f,
+		"usage: shield ingest [--db FILE] [--json] [--quiet] [--psl FILE] PATH...\n\n"
+		"Store reported e-mails: each report's raw bytes (zstd-compressed, addressed by\n"
+		"SHA-256) and the indicators of every suspicious message in it. PATH may be an\n"
+		".eml file, a directory (recursive), an mbox file or a Maildir folder ('-' reads\n"
+		"standard input). Ingesting the same bytes again is reported as a duplicate and\n"
+		"stores nothing new. A progress bar is shown when stderr is a terminal.\n\n"
+		"  --db FILE     the store (default $SHIELD_DB, else ./shield.db)\n"
+		"  --json        print the summary as one JSON object\n"
+		"  --quiet       no summary\n"
+		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
+		"  -h, --help    this help\n\n"
+		"Exit status 1 if some path could not be read or stored (the rest is stored).\n");
+}
+
+/* read_stdin - '-' as a path: one message from standard input. */
+static int stdin_message(struct run *run, struct intake_stats *st)
+{
+	size_t cap = 65536, len = 0;
+	char *b = malloc(cap);
+	size_t r;
+	int truncated = 0;
+	if (!b)
+		return -1;
+	while ((r = fread(b + len, 1, cap - len, stdin)) > 0) {
+		len += r;
+		if (len > (size_t)SHIELD_MAX_MESSAGE_BYTES) {
+			truncated = 1;
+			len = (size_t)SHIELD_MAX_MESSAGE_BYTES + 1;
+			break;
+		}
+		if (len == cap) {
+			char *nb = realloc(b, cap * 2);
+			if (!nb) {
+				free(b);
+				return -1;
+			}
+			b = nb;
+			cap *= 2;
+		}
+	}
+	struct intake_msg m = {"-", -1, b, len, truncated};
+	st->messages++;
+	int rc = on_message(run, &m);
+	free(b);
+	return rc ? 1 : 0;
+}
+
+static int run_paths(struct run *run, int argc, char **argv)
+{
+	struct intake_ops ops = {on_message, on_error, on_progress, run};
+	struct intake_stats st = {0};
+	uint64_t total = 0;
+	for (int i = 0; i < argc; i++)
+		if (strcmp(argv[i], "-"))
+			total += intake_size(argv[i]);
+	progress_init(&run->prog, run->st ? "ingest" : "extract", total);
+	if (!run->st || run->json)
+		run->prog.enabled = run->prog.enabled && run->st; /* extract prints to stdout */
+	int failed = 0;
+	for (int i = 0; i < argc; i++) {
+		int rc = !strcmp(argv[i], "-") ? stdin_message(run, &st)
+					       : intake_path(argv[i], &ops, &st);
+		if (rc < 0)
+			failed = 1;
+		if (rc == 1)
+			break;
+	}
+	if (run->st && flush(run) < 0)
+		failed = 1;
+	progress_done(&run->prog);
+	return failed || st.errors || run->failures;
+}
+
+static int parse_common(int argc, char **argv, int *json, int *quiet, const char **db,
+			const char **psl, void (*usage)(FILE *))
+{
+	static const struct option lo[] = {
+		{"json", no_argument, NULL, 'j'}, {"db", required_argument, NULL, 'd'},
+		{"psl", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
+		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+	};
+	int c;
+	while ((c = getopt_long(argc, argv, "jd:p:qh", lo, NULL)) != -1) {
+		switch (c) {
+		case 'j':
+			*json = 1;
+			break;
+		case 'd':
+			*db = optarg;
+			break;
+		case 'p':
+			*psl = optarg;
+			break;
+		case 'q':
+			*quiet = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return 0;
+		default:
+			usage(stderr);
+			return -1;
+		}
+	}
+	return 1;
+}
+
+int cmd_extract(int argc, char **argv)
+{
+	int json = 0, quiet = 0;
+	const char *db = NULL, *psl = NULL;
+	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, usage_extract);
+	if (rc <= 0)
+		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
+	if (optind >= argc) {
+		usage_extract(stderr);
+		return SHIELD_EXIT_USAGE;
+	}
+	char *err = NULL;
+	struct run run = {0};
+	run.json = json;
+	run.x = extractor_new(psl, &err);
+	if (!run.x) {
+		cli_error("%s", err);
+		free(err);
+		return SHIELD_EXIT_FAIL;
+	}
+	int failed = run_paths(&run, argc - optind, argv + optind);
+	extractor_free(run.x);
+	return failed ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_OK;
+}
+
+int cmd_ingest(int argc, char **argv)
+{
+	int json = 0, quiet = 0;
+	const char *db = NULL, *psl = NULL;
+	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, usage_ingest);
+	if (rc <= 0)
+		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
+	if (optind >= argc) {
+		usage_ingest(stderr);
+		return SHIELD_EXIT_USAGE;
+	}
+	char *err = NULL;
+	struct run run = {0};
+	run.json = json;
+	const char *path = cli_db_path(db);
+	run.st = store_open(path, &err);
+	if (!run.st) {
+		cli_error("%s", err);
+		free(err);
+		return SHIELD_EXIT_FAIL;
+	}
+	run.x = extractor_new(psl, &err);
+	if (!run.x) {
+		cli_error("%s", err);
+		free(err);
+		store_close(run.st);
+		return SHIELD_EXIT_FAIL;
+	}
+	double t0 = progress_now();
+	int failed = run_paths(&run, argc - optind, argv + optind);
+	double el = progress_now() - t0;
+	struct store_counts c;
+	store_counts(run.st, &c);
+	if (json) {
+		printf("{\"db\":\"%s\",\"reports_read\":%ld,\"duplicates\":%ld,\"messages_stored\":%ld,"
+		       "\"urls\":%ld,\"with_findings\":%ld,\"limits_hit\":%ld,\"failures\":%ld,"
+		       "\"seconds\":%.3f,\"store\":{\"submissions\":%ld,\"reports\":%ld,"
+		       "\"indicators\":%ld,\"raw_bytes\":%lld,\"raw_stored_bytes\":%lld}}\n",
+		       path, run.reports, run.duplicates, run.suspects, run.urls, run.findings_msgs,
+		       run.limit_msgs, run.failures, el, c.submissions, c.reports, c.indicators,
+		       (long long)c.raw_bytes, (long long)c.raw_stored_bytes);
+	} else if (!quiet) {
+		printf("ingested %ld reports (%ld duplicates skipped) into %s in %.2fs:\n"
+		       "  %ld suspicious messages stored, %ld URLs, %ld with findings, %ld hit a limit\n"
+		       "  store now: %ld submissions, %ld reports, %ld distinct indicators,\n"
+		       "  raw %.1f MB kept in %.1f MB (zstd)\n",
+		       run.reports, run.duplicates, path, el, run.suspects, run.urls, run.findings_msgs,
+		       run.limit_msgs, c.submissions, c.reports, c.indicators, c.raw_bytes / 1e6,
+		       c.raw_stored_bytes / 1e6);
+	}
+	extractor_free(run.x);
+	store_close(run.st);
+	return failed ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_OK;
+}

@@ -1,0 +1,523 @@
+/*
+ * store_sqlite.c - the embedded SQLite backend of store.h.
+ *
+ * WAL journal with synchronous=FULL: a report acknowledged by ingest must
+ * survive power loss (RELIABILITY.md 4.0; NORMAL may lose the last
+ * commits). Raw messages are zstd-compressed and content-addressed by
+ * SHA-256, so every result can be recomputed from what is kept.
+ * All SQL uses bound parameters; no statement is built from input.
+ */
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <zstd.h>
+
+#include "common/xalloc.h"
+#include "extract/result.h"
+#include "store/store.h"
+
+struct store {
+	sqlite3 *db;
+	char err[512];
+	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *upd_ind, *find_ind,
+		*ins_link;
+};
+
+/* Core schema, one entry per version; never edit an applied step, append. */
+static const char *const core_steps[] = {
+	/* 1 */
+	"CREATE TABLE raw (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	" stored_size INTEGER NOT NULL, codec TEXT NOT NULL, data BLOB NOT NULL);"
+	"CREATE TABLE submission (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE"
+	" REFERENCES raw(sha256), source TEXT NOT NULL, source_index INTEGER NOT NULL,"
+	" size INTEGER NOT NULL, received_at TEXT NOT NULL);"
+	"CREATE TABLE report (id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL"
+	" REFERENCES submission(id), suspect_index INTEGER NOT NULL, message_sha TEXT NOT NULL,"
+	" forward TEXT NOT NULL, reporter TEXT, from_addr TEXT, subject TEXT, msg_date TEXT,"
+	" origin_ip TEXT, created_at TEXT NOT NULL, result TEXT NOT NULL,"
+	" UNIQUE(submission_id, suspect_index));"
+	"CREATE INDEX report_message ON report(message_sha);"
+	"CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL,"
+	" first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
+	" UNIQUE(type, value));"
+	"CREATE TABLE report_indicator (report_id INTEGER NOT NULL REFERENCES report(id),"
+	" indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
+	" PRIMARY KEY(report_id, indicator_id)) WITHOUT ROWID;"
+	"CREATE INDEX report_indicator_ind ON report_indicator(indicator_id);",
+};
+
+static int fail(struct store *st, const char *what)
+{
+	snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+	return STORE_ERR;
+}
+
+const char *store_errmsg(struct store *st)
+{
+	return st->err;
+}
+
+struct sqlite3 *store_sqlite(struct store *st)
+{
+	return st->db;
+}
+
+static int exec(struct store *st, const char *sql)
+{
+	char *msg = NULL;
+	if (sqlite3_exec(st->db, sql, NULL, NULL, &msg) != SQLITE_OK) {
+		snprintf(st->err, sizeof st->err, "%s", msg ? msg : "sqlite error");
+		sqlite3_free(msg);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_begin(struct store *st)
+{
+	return exec(st, "BEGIN IMMEDIATE");
+}
+
+int store_commit(struct store *st)
+{
+	return exec(st, "COMMIT");
+}
+
+int store_rollback(struct store *st)
+{
+	return exec(st, "ROLLBACK");
+}
+
+int store_migrate(struct store *st, const char *component, const char *const *steps, int n)
+{
+	sqlite3_stmt *q = NULL;
+	int have = 0;
+	if (exec(st, "CREATE TABLE IF NOT EXISTS schema_version (component TEXT PRIMARY KEY,"
+		     " version INTEGER NOT NULL)") < 0)
+		return STORE_ERR;
+	if (sqlite3_prepare_v2(st->db, "SELECT version FROM schema_version WHERE component=?", -1,
+			       &q, NULL) != SQLITE_OK)
+		return fail(st, "migrate");
+	sqlite3_bind_text(q, 1, component, -1, SQLITE_STATIC);
+	if (sqlite3_step(q) == SQLITE_ROW)
+		have = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	if (have > n) {
+		snprintf(st->err, sizeof st->err,
+			 "store schema '%s' is version %d, newer than this shield (%d)", component,
+			 have, n);
+		return STORE_ERR;
+	}
+	for (int v = have; v < n; v++) {
+		if (store_begin(st) < 0)
+			return STORE_ERR;
+		if (exec(st, steps[v]) < 0) {
+			char keep[512];
+			snprintf(keep, sizeof keep, "%s", st->err);
+			store_rollback(st);
+			snprintf(st->err, sizeof st->err, "migrating '%s' to version %d: %s",
+				 component, v + 1, keep);
+			return STORE_ERR;
+		}
+		if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO schema_version VALUES (?, ?)",
+				       -1, &q, NULL) != SQLITE_OK) {
+			store_rollback(st);
+			return fail(st, "migrate");
+		}
+		sqlite3_bind_text(q, 1, component, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, v + 1);
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE) {
+			store_rollback(st);
+			return fail(st, "migrate");
+		}
+		if (store_commit(st) < 0)
+			return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+static int prep(struct store *st, sqlite3_stmt **s, const char *sql)
+{
+	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK)
+		return fail(st, "prepare");
+	return STORE_OK;
+}
+
+struct store *store_open(const char *path, char **err)
+{
+	struct store *st = xcalloc(1, sizeof(*st));
+	if (sqlite3_open_v2(path, &st->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) !=
+	    SQLITE_OK) {
+		char tmp[600];
+		snprintf(tmp, sizeof tmp, "cannot open store '%s': %s", path,
+			 st->db ? sqlite3_errmsg(st->db) : "out of memory");
+		*err = xstrdup(tmp);
+		store_close(st);
+		return NULL;
+	}
+	sqlite3_busy_timeout(st->db, 10000);
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") <
+		    0 ||
+	    store_migrate(st, "core", core_steps, (int)(sizeof core_steps / sizeof *core_steps)) <
+		    0 ||
+	    prep(st, &st->ins_raw,
+		 "INSERT OR IGNORE INTO raw(sha256,size,stored_size,codec,data) VALUES(?,?,?,?,?)") <
+		    0 ||
+	    prep(st, &st->ins_sub,
+		 "INSERT INTO submission(sha256,source,source_index,size,received_at)"
+		 " VALUES(?,?,?,?,?)") < 0 ||
+	    prep(st, &st->find_sub, "SELECT id FROM submission WHERE sha256=?") < 0 ||
+	    prep(st, &st->ins_rep,
+		 "INSERT INTO report(submission_id,suspect_index,message_sha,forward,reporter,"
+		 "from_addr,subject,msg_date,origin_ip,created_at,result)"
+		 " VALUES(?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
+	    prep(st, &st->find_ind, "SELECT id FROM indicator WHERE type=? AND value=?") < 0 ||
+	    prep(st, &st->ins_ind,
+		 "INSERT INTO indicator(type,value,first_seen,last_seen,reports) VALUES(?,?,?,?,0)") <
+		    0 ||
+	    prep(st, &st->upd_ind,
+		 "UPDATE indicator SET last_seen=?, reports=reports+1 WHERE id=?") < 0 ||
+	    prep(st, &st->ins_link,
+		 "INSERT OR IGNORE INTO report_indicator(report_id,indicator_id,found_in)"
+		 " VALUES(?,?,?)") < 0) {
+		char tmp[800];
+		snprintf(tmp, sizeof tmp, "cannot open store '%s': %s", path, st->err);
+		*err = xstrdup(tmp);
+		store_close(st);
+		return NULL;
+	}
+	return st;
+}
+
+struct store *store_close(struct store *st)
+{
+	if (!st)
+		return NULL;
+	sqlite3_stmt *all[] = {st->ins_raw, st->ins_sub, st->find_sub, st->ins_rep,
+			       st->ins_ind, st->upd_ind, st->find_ind, st->ins_link};
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
+		sqlite3_finalize(all[i]);
+	sqlite3_close_v2(st->db);
+	free(st);
+	return NULL;
+}
+
+static void now_iso(char out[32])
+{
+	time_t t = time(NULL);
+	struct tm tm;
+	gmtime_r(&t, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
+		return fail(st, what);
+	return STORE_OK;
+}
+
+int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len)
+{
+	/* Level 3: fast enough not to dominate ingest, ~3-4x on mail text. */
+	size_t cap = ZSTD_compressBound(len);
+	void *z = xmalloc(cap);
+	size_t zn = ZSTD_compress(z, cap, data, len, 3);
+	const char *codec = "zstd";
+	const void *blob = z;
+	if (ZSTD_isError(zn)) {
+		codec = "none";
+		blob = data;
+		zn = len;
+	}
+	sqlite3_stmt *s = st->ins_raw;
+	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)zn);
+	sqlite3_bind_text(s, 4, codec, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 5, blob, zn, SQLITE_STATIC);
+	int rc = step_done(st, s, "storing raw message");
+	free(z);
+	return rc;
+}
+
+int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len)
+{
+	sqlite3_stmt *q;
+	*data = NULL;
+	*len = 0;
+	if (sqlite3_prepare_v2(st->db, "SELECT size, codec, data FROM raw WHERE sha256=?", -1, &q,
+			       NULL) != SQLITE_OK)
+		return fail(st, "reading raw message");
+	sqlite3_bind_text(q, 1, sha256, -1, SQLITE_STATIC);
+	int rc = STORE_ERR;
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		size_t size = (size_t)sqlite3_column_int64(q, 0);
+		const char *codec = (const char *)sqlite3_column_text(q, 1);
+		const void *blob = sqlite3_column_blob(q, 2);
+		size_t bn = (size_t)sqlite3_column_bytes(q, 2);
+		void *out = xmalloc(size + 1);
+		if (codec && strcmp(codec, "zstd") == 0) {
+			size_t got = ZSTD_decompress(out, size + 1, blob, bn);
+			if (ZSTD_isError(got) || got != size) {
+				snprintf(st->err, sizeof st->err, "raw message %s is corrupt", sha256);
+				free(out);
+				out = NULL;
+			}
+		} else if (bn == size) {
+			memcpy(out, blob, bn);
+		} else {
+			snprintf(st->err, sizeof st->err, "raw message %s is corrupt", sha256);
+			free(out);
+			out = NULL;
+		}
+		if (out) {
+			*data = out;
+			*len = size;
+			rc = STORE_OK;
+		}
+	} else {
+		snprintf(st->err, sizeof st->err, "no raw message %s", sha256);
+	}
+	sqlite3_finalize(q);
+	return rc;
+}
+
+int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
+			 const char *source, long source_index, int64_t *id)
+{
+	sqlite3_stmt *s = st->find_sub;
+	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		*id = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+		return STORE_DUP;
+	}
+	sqlite3_reset(s);
+	if (store_put_raw(st, sha256, raw, len) < 0)
+		return STORE_ERR;
+	char now[32];
+	now_iso(now);
+	s = st->ins_sub;
+	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, source, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, source_index);
+	sqlite3_bind_int64(s, 4, (sqlite3_int64)len);
+	sqlite3_bind_text(s, 5, now, -1, SQLITE_STATIC);
+	if (step_done(st, s, "storing submission") < 0)
+		return STORE_ERR;
+	*id = sqlite3_last_insert_rowid(st->db);
+	return STORE_OK;
+}
+
+/* link_indicator - upsert (type, value) and link it to the report. */
+static int link_indicator(struct store *st, int64_t rid, const char *type, const char *value,
+			  const char *found_in, const char *now)
+{
+	if (!value || !*value)
+		return STORE_OK;
+	int64_t iid;
+	sqlite3_stmt *s = st->find_ind;
+	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+	if (sqlite3_step(s) == SQLITE_ROW) {
+		iid = sqlite3_column_int64(s, 0);
+		sqlite3_reset(s);
+	} else {
+		sqlite3_reset(s);
+		s = st->ins_ind;
+		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
+		sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
+		if (step_done(st, s, "storing indicator") < 0)
+			return STORE_ERR;
+		iid = sqlite3_last_insert_rowid(st->db);
+	}
+	s = st->ins_link;
+	sqlite3_bind_int64(s, 1, rid);
+	sqlite3_bind_int64(s, 2, iid);
+	sqlite3_bind_text(s, 3, found_in, -1, SQLITE_STATIC);
+	if (step_done(st, s, "linking indicator") < 0)
+		return STORE_ERR;
+	if (sqlite3_changes(st->db) == 0)
+		return STORE_OK; /* same indicator twice in one report counts once */
+	s = st->upd_ind;
+	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, iid);
+	return step_done(st, s, "updating indicator");
+}
+
+int store_add_report(struct store *st, int64_t submission_id, const struct result *r,
+		     const char *json, int64_t *report_id)
+{
+	char now[32];
+	now_iso(now);
+	sqlite3_stmt *s = st->ins_rep;
+	sqlite3_bind_int64(s, 1, submission_id);
+	sqlite3_bind_int(s, 2, r->suspect_index);
+	sqlite3_bind_text(s, 3, r->msg_sha256, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 4, r->forward, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, r->reporter, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 6, r->from, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 7, r->subject, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, r->date, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, r->origin_ip, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 10, now, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 11, json, -1, SQLITE_STATIC);
+	if (step_done(st, s, "storing report") < 0)
+		return STORE_ERR;
+	int64_t rid = sqlite3_last_insert_rowid(st->db);
+	*report_id = rid;
+	for (size_t i = 0; i < r->urls.n; i++)
+		if (link_indicator(st, rid, "url", r->urls.v[i].url, r->urls.v[i].found_in, now) < 0)
+			return STORE_ERR;
+	for (size_t i = 0; i < r->domains.n; i++)
+		if (link_indicator(st, rid, "domain", r->domains.v[i].value,
+				   r->domains.v[i].found_in, now) < 0)
+			return STORE_ERR;
+	for (size_t i = 0; i < r->ips.n; i++)
+		if (link_indicator(st, rid, "ip", r->ips.v[i].value, r->ips.v[i].found_in, now) < 0)
+			return STORE_ERR;
+	for (size_t i = 0; i < r->emails.n; i++)
+		if (link_indicator(st, rid, "email", r->emails.v[i].value, r->emails.v[i].found_in,
+				   now) < 0)
+			return STORE_ERR;
+	for (size_t i = 0; i < r->attachments.n; i++)
+		if (link_indicator(st, rid, "sha256", r->attachments.v[i].sha256, "attachment",
+				   now) < 0)
+			return STORE_ERR;
+	return STORE_OK;
+}
+
+#define REPORT_COLS                                                                        \
+	"SELECT r.id, r.submission_id, s.source, s.source_index, r.created_at, s.sha256,"  \
+	" r.message_sha, r.result FROM report r JOIN submission s ON s.id = r.submission_id "
+
+static int each_report(struct store *st, sqlite3_stmt *q, store_report_cb cb, void *ctx,
+		       int *count)
+{
+	int rc, n = 0;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct report_row row = {
+			.id = sqlite3_column_int64(q, 0),
+			.submission_id = sqlite3_column_int64(q, 1),
+			.source = (const char *)sqlite3_column_text(q, 2),
+			.source_index = (long)sqlite3_column_int64(q, 3),
+			.created_at = (const char *)sqlite3_column_text(q, 4),
+			.submission_sha = (const char *)sqlite3_column_text(q, 5),
+			.message_sha = (const char *)sqlite3_column_text(q, 6),
+			.json = (const char *)sqlite3_column_text(q, 7),
+		};
+		n++;
+		if (cb(ctx, &row))
+			break;
+	}
+	if (count)
+		*count = n;
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	if (!ok)
+		fail(st, "reading reports");
+	sqlite3_finalize(q);
+	return ok ? STORE_OK : STORE_ERR;
+}
+
+int store_list_reports(struct store *st, store_report_cb cb, void *ctx)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, REPORT_COLS "ORDER BY r.id", -1, &q, NULL) != SQLITE_OK)
+		return fail(st, "listing reports");
+	return each_report(st, q, cb, ctx, NULL);
+}
+
+int store_get_report(struct store *st, int64_t id, store_report_cb cb, void *ctx)
+{
+	sqlite3_stmt *q;
+	int n = 0;
+	if (sqlite3_prepare_v2(st->db, REPORT_COLS "WHERE r.id=?", -1, &q, NULL) != SQLITE_OK)
+		return fail(st, "reading report");
+	sqlite3_bind_int64(q, 1, id);
+	if (each_report(st, q, cb, ctx, &n) < 0)
+		return STORE_ERR;
+	if (n == 0) {
+		snprintf(st->err, sizeof st->err, "no report %lld", (long long)id);
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+int store_reports_sharing(struct store *st, int64_t id, store_report_cb cb, void *ctx)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db,
+			       REPORT_COLS "WHERE r.message_sha = (SELECT message_sha FROM report"
+					   " WHERE id=?) AND r.id<>? ORDER BY r.id",
+			       -1, &q, NULL) != SQLITE_OK)
+		return fail(st, "reading reports");
+	sqlite3_bind_int64(q, 1, id);
+	sqlite3_bind_int64(q, 2, id);
+	return each_report(st, q, cb, ctx, NULL);
+}
+
+int store_list_indicators(struct store *st, const char *type, int64_t report_id,
+			  store_indicator_cb cb, void *ctx)
+{
+	sqlite3_stmt *q;
+	const char *sql =
+		report_id ? "SELECT i.type, i.value, i.first_seen, i.last_seen, i.reports"
+			    " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
+			    " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
+			  : "SELECT type, value, first_seen, last_seen, reports FROM indicator"
+			    " WHERE (?1 IS NULL OR type=?1) ORDER BY type, reports DESC, id";
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return fail(st, "listing indicators");
+	if (type)
+		sqlite3_bind_text(q, 1, type, -1, SQLITE_STATIC);
+	if (report_id)
+		sqlite3_bind_int64(q, 2, report_id);
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		struct indicator_row row = {
+			.type = (const char *)sqlite3_column_text(q, 0),
+			.value = (const char *)sqlite3_column_text(q, 1),
+			.first_seen = (const char *)sqlite3_column_text(q, 2),
+			.last_seen = (const char *)sqlite3_column_text(q, 3),
+			.reports = (long)sqlite3_column_int64(q, 4),
+		};
+		if (cb(ctx, &row))
+			break;
+	}
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	sqlite3_finalize(q);
+	return ok ? STORE_OK : fail(st, "listing indicators");
+}
+
+int store_counts(struct store *st, struct store_counts *c)
+{
+	sqlite3_stmt *q;
+	memset(c, 0, sizeof *c);
+	if (sqlite3_prepare_v2(st->db,
+			       "SELECT (SELECT count(*) FROM submission), (SELECT count(*) FROM report),"
+			       " (SELECT count(*) FROM indicator), (SELECT count(*) FROM raw),"
+			       " (SELECT coalesce(sum(size),0) FROM raw),"
+			       " (SELECT coalesce(sum(stored_size),0) FROM raw)",
+			       -1, &q, NULL) != SQLITE_OK)
+		return fail(st, "counting");
+	if (sqlite3_step(q) == SQLITE_ROW) {
+		c->submissions = sqlite3_column_int64(q, 0);
+		c->reports = sqlite3_column_int64(q, 1);
+		c->indicators = sqlite3_column_int64(q, 2);
+		c->raw_blobs = sqlite3_column_int64(q, 3);
+		c->raw_bytes = sqlite3_column_int64(q, 4);
+		c->raw_stored_bytes = sqlite3_column_int64(q, 5);
+	}
+	sqlite3_finalize(q);
+	return STORE_OK;
+}
