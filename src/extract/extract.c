@@ -130,8 +130,20 @@ struct extractor *extractor_free(struct extractor *x)
 	return NULL;
 }
 
+/* Decoded text of the parts of one report, shared by forward detection and
+ * the body walk so no part is decoded twice. Texts live in the arena of the
+ * result they were decoded for; the cache is per suspect. */
+#define TEXT_CACHE 8
+struct text_cache {
+	GMimeObject *part[TEXT_CACHE];
+	char *text[TEXT_CACHE];
+	size_t len[TEXT_CACHE];
+	int n;
+};
+
 /* Per-suspect working state. */
 struct walk {
+	struct text_cache *tc;
 	struct extractor *x;
 	struct result *r;
 	struct url_sink sink;
@@ -356,6 +368,59 @@ static GByteArray *decoded_bytes(struct walk *w, GMimePart *part, GMimeStream **
 	return ba;
 }
 
+/* utf8_charset - charsets whose bytes need no conversion to UTF-8. */
+static int utf8_charset(const char *cs)
+{
+	return !cs || !strcasecmp(cs, "utf-8") || !strcasecmp(cs, "utf8") ||
+	       !strcasecmp(cs, "us-ascii") || !strcasecmp(cs, "ascii");
+}
+
+/* part_text - a text part decoded to UTF-8, in r's arena. UTF-8 and ASCII
+ * parts are only transfer-decoded (most mail; iconv would cost a copy and
+ * a conversion for nothing, and invalid bytes are handled at output); other
+ * charsets go through GMime's converter. NULL if the budget is spent. */
+static char *part_text(struct walk *w, GMimePart *part, size_t *len)
+{
+	struct text_cache *tc = w->tc;
+	GMimeObject *o = GMIME_OBJECT(part);
+	for (int i = 0; tc && i < tc->n; i++)
+		if (tc->part[i] == o) {
+			*len = tc->len[i];
+			return tc->text[i];
+		}
+	char *out = NULL;
+	const char *cs = g_mime_object_get_content_type_parameter(o, "charset");
+	if (utf8_charset(cs)) {
+		GMimeStream *ms = NULL;
+		GByteArray *ba = decoded_bytes(w, part, &ms);
+		if (!ba)
+			return NULL;
+		out = arena_strndup(&w->r->arena, (const char *)ba->data, ba->len);
+		*len = ba->len;
+		g_object_unref(ms);
+	} else {
+		char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+		if (!t)
+			return NULL;
+		*len = strlen(t);
+		w->decoded += *len;
+		if (w->decoded > w->budget) {
+			result_finding(w->r, "limit.decoded_bytes", "more than %zu decoded bytes",
+				       w->budget);
+			g_free(t);
+			return NULL;
+		}
+		out = arena_strndup(&w->r->arena, t, *len);
+		g_free(t);
+	}
+	if (tc && tc->n < TEXT_CACHE) {
+		tc->part[tc->n] = o;
+		tc->text[tc->n] = out;
+		tc->len[tc->n++] = *len;
+	}
+	return out;
+}
+
 /* anchor_offset - where the forwarded message starts inside an HTML body
  * of an inline forward: links before it belong to the reporter. */
 static size_t anchor_offset(const char *html, size_t len, const char *anchor)
@@ -370,16 +435,12 @@ static size_t anchor_offset(const char *html, size_t len, const char *anchor)
 static void text_part(struct walk *w, GMimePart *part, int is_html, int is_attachment)
 {
 	struct result *r = w->r;
-	char *text = g_mime_text_part_get_text(GMIME_TEXT_PART(part));
+	size_t len;
+	char *text = part_text(w, part, &len);
 	if (!text)
 		return;
-	size_t len = strlen(text);
-	w->decoded += len;
-	if (w->decoded > w->budget) {
-		result_finding(r, "limit.decoded_bytes", "more than %zu decoded bytes", w->budget);
-		g_free(text);
-		return;
-	}
+	/* embedded NULs end the text: what follows is not readable text */
+	len = strnlen(text, len);
 	if (len > SHIELD_MAX_SCAN_BYTES) {
 		result_finding(r, "limit.scan_bytes", "text part of %zu bytes", len);
 		len = SHIELD_MAX_SCAN_BYTES;
@@ -396,11 +457,10 @@ static void text_part(struct walk *w, GMimePart *part, int is_html, int is_attac
 		url_extract_text(&w->sink, text, len, is_attachment ? "attachment" : "text");
 		ioc_emails_in_text(r, w->x->psl, text, len, "body");
 		if (!w->have_text && !is_attachment) {
-			r->body_text = arena_strndup(&r->arena, text, len);
+			r->body_text = text;
 			w->have_text = 1;
 		}
 	}
-	g_free(text);
 }
 
 /* leaf_attachment - describe an attachment (or inline non-text part). */
@@ -566,7 +626,7 @@ static void walk_init(struct walk *w, struct extractor *x, struct result *r, siz
 
 /* plain_text_of - the first text/plain (else HTML as text) of a message,
  * not descending into attached messages; in r's arena. */
-static char *plain_text_of(struct result *r, GMimeObject *root, size_t *len)
+static char *plain_text_of(struct walk *w, GMimeObject *root, size_t *len)
 {
 	GMimeObject *stack[64];
 	size_t sp = 0;
@@ -589,20 +649,18 @@ static char *plain_text_of(struct result *r, GMimeObject *root, size_t *len)
 			int html = g_mime_content_type_is_type(ct, "text", "html");
 			if (!plain && !(html && !html_text))
 				continue;
-			char *t = g_mime_text_part_get_text(GMIME_TEXT_PART(o));
+			size_t tl;
+			char *t = part_text(w, GMIME_PART(o), &tl);
 			if (!t)
 				continue;
-			size_t tl = strlen(t);
+			tl = strnlen(t, tl);
 			if (tl > SHIELD_MAX_FWD_SCAN_BYTES)
 				tl = SHIELD_MAX_FWD_SCAN_BYTES;
 			if (plain) {
-				char *out = arena_strndup(&r->arena, t, tl);
-				g_free(t);
 				*len = tl;
-				return out;
+				return t;
 			}
-			html_text = html_to_text(&r->arena, t, tl, &html_len);
-			g_free(t);
+			html_text = html_to_text(&w->r->arena, t, tl, &html_len);
 		}
 	}
 	*len = html_len;
@@ -700,7 +758,9 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 			GMimeMessage *inner = g_mime_message_part_get_message(att[i]);
 			struct result *r = result_new(source, source_index);
 			struct walk w;
+			struct text_cache tc = {0};
 			walk_init(&w, x, r, len);
+			w.tc = &tc;
 			r->forward = "attached";
 			r->suspect_index = i;
 			r->reporter = arena_strdup(&r->arena, reporter);
@@ -722,7 +782,9 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 	} else {
 		struct result *r = result_new(source, source_index);
 		struct walk w;
+		struct text_cache tc = {0};
 		walk_init(&w, x, r, len);
+		w.tc = &tc;
 		for (size_t f = 0; f < outer->findings.n; f++)
 			result_finding(r, outer->findings.v[f].code, "%s",
 				       outer->findings.v[f].detail ? outer->findings.v[f].detail : "");
@@ -731,7 +793,7 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 		if (msg) {
 			GMimeObject *root = g_mime_message_get_mime_part(msg);
 			size_t tl = 0;
-			char *text = root ? plain_text_of(r, root, &tl) : NULL;
+			char *text = root ? plain_text_of(&w, root, &tl) : NULL;
 			memset(&fwd, 0, sizeof fwd);
 			inl = text && forward_find_inline(&r->arena, text, tl, &fwd);
 			if (inl) {
