@@ -13,7 +13,11 @@ BUILD     ?= build
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libmagic,$(PKGS)) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmagic,$(PKGS)) 2>/dev/null) -lmagic
-WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-format-truncation -Wno-unused-parameter -Wvla
+WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
+# gcc warns about deliberate truncation of error messages by snprintf
+ifeq ($(findstring clang,$(CC)),)
+WARN      += -Wno-format-truncation
+endif
 CFLAGS    ?= -O2 -g
 DATADIR   ?= $(CURDIR)/data
 ALL_CFLAGS = -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(EXTRA_CFLAGS) -Isrc -DSHIELD_DATADIR=\"$(DATADIR)\" $(PKG_CFLAGS)

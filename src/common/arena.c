@@ -66,7 +66,8 @@ void *arena_grow(struct arena *a, void *old, size_t old_n, size_t new_n, size_t 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
 	char *p = arena_alloc(a, n + 1);
-	memcpy(p, s, n);
+	if (n) /* s may be NULL for an empty source (an empty GByteArray) */
+		memcpy(p, s, n);
 	p[n] = '\0';
 	return p;
 }
