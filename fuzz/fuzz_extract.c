@@ -34,7 +34,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		if (!x)
 			abort();
 	}
-	char sha[65];
+	char sha[65] = "";
 	int n = 0;
 	int got = extract_report(x, (const char *)data, size, "fuzz", -1, sha, check, &n);
 	if (got < 1 || n != got)

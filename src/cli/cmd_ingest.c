@@ -137,7 +137,7 @@ static int flush(struct run *run)
 static int on_message(void *ctx, const struct intake_msg *m)
 {
 	struct run *run = ctx;
-	char sha[65];
+	char sha[65] = "";
 	run->cur = m;
 	run->reports++;
 	if (!run->st) {

@@ -579,7 +579,7 @@ static void walk_body(struct walk *w, GMimeObject *root)
 /* ---- suspects --------------------------------------------------------- */
 
 /* finish - derived indicators: URL hosts as domains/IPs, message hash. */
-static void finish(struct walk *w, const char *raw, size_t raw_len)
+static void finish(struct walk *w, const char *raw, size_t raw_len, const char *known_sha)
 {
 	struct result *r = w->r;
 	for (size_t i = 0; i < r->urls.n; i++) {
@@ -596,7 +596,10 @@ static void finish(struct walk *w, const char *raw, size_t raw_len)
 		else
 			ioc_add_domain(r, w->x->psl, h, hl, "url");
 	}
-	if (raw) {
+	if (raw && known_sha) {
+		memcpy(r->msg_sha256, known_sha, 65);
+		r->msg_size = raw_len;
+	} else if (raw) {
 		sha256_hex(raw, raw_len, r->msg_sha256);
 		r->msg_size = raw_len;
 	} else {
@@ -704,13 +707,13 @@ static GByteArray *raw_of(GMimeMessage *m, GMimeStream **keep)
 }
 
 /* oversized - a report too large to parse: one result, raw kept. */
-static int oversized(struct extractor *x, const char *data, size_t len, const char *source,
-		     long idx, extract_cb cb, void *ctx)
+static int oversized(const char *report_sha, size_t len, const char *source, long idx,
+		     extract_cb cb, void *ctx)
 {
 	struct result *r = result_new(source, idx);
 	result_finding(r, "limit.message_size", "%zu bytes (limit %u); stored unparsed", len,
 		       SHIELD_MAX_MESSAGE_BYTES);
-	sha256_hex(data, len, r->msg_sha256);
+	memcpy(r->msg_sha256, report_sha, 65);
 	r->msg_size = len;
 	cb(ctx, r);
 	result_free(r);
@@ -720,9 +723,11 @@ static int oversized(struct extractor *x, const char *data, size_t len, const ch
 int extract_report(struct extractor *x, const char *data, size_t len, const char *source,
 		   long source_index, char report_sha[65], extract_cb cb, void *ctx)
 {
-	sha256_hex(data, len, report_sha);
+	/* ingest hashes first to skip duplicates; do not hash twice */
+	if (strlen(report_sha) != 64)
+		sha256_hex(data, len, report_sha);
 	if (len > SHIELD_MAX_MESSAGE_BYTES)
-		return oversized(x, data, len, source, source_index, cb, ctx);
+		return oversized(report_sha, len, source, source_index, cb, ctx);
 
 	/* Parser warnings for the outer message go to a scratch result and
 	 * are copied to every suspect, so no finding is lost. */
@@ -771,7 +776,7 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 			walk_body(&w, g_mime_message_get_mime_part(inner));
 			GMimeStream *keep = NULL;
 			GByteArray *ba = raw_of(inner, &keep);
-			finish(&w, (const char *)ba->data, ba->len);
+			finish(&w, (const char *)ba->data, ba->len, NULL);
 			g_object_unref(keep);
 			produced++;
 			int stop = cb(ctx, r);
@@ -842,7 +847,7 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 					walk_body(&w, root);
 			}
 		}
-		finish(&w, inl ? NULL : data, inl ? 0 : len);
+		finish(&w, inl ? NULL : data, inl ? 0 : len, report_sha);
 		produced++;
 		cb(ctx, r);
 		result_free(r);

@@ -28,7 +28,10 @@ typedef int (*extract_cb)(void *ctx, struct result *r);
 
 /* extract_report - run the pipeline over one report. source is the input
  * path as given, source_index its position inside an mbox (-1 otherwise).
- * report_sha (65 bytes) receives the SHA-256 of data. Always produces at
+ * report_sha (65 bytes) receives the SHA-256 of data; if it already holds a
+ * 64-character string on entry, that is trusted as the SHA-256 of data (the
+ * caller hashed it already, e.g. to skip duplicates) and not recomputed.
+ * Pass an empty string ("" / sha[0] = 0) otherwise. Always produces at
  * least one result, even for empty or oversized input (with findings).
  * Returns the number of results produced. */
 int extract_report(struct extractor *x, const char *data, size_t len, const char *source,

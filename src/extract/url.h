@@ -48,7 +48,12 @@ void url_extract_text(struct url_sink *s, const char *text, size_t len, const ch
  * recorded when it differs from the target. Also scans the HTML's visible
  * text for URLs written as text. Tolerates any malformed HTML in linear
  * time. found_in values are "html:href", "html:src", "html:action",
- * "html:srcset", "html:css", "html:meta-refresh", "html:text", ... */
+ * "html:srcset", "html:css", "html:meta-refresh", "html:text",
+ * "html:background", "html:data" (data-href/-url/-src) and "html:base".
+ * Relative links without a <base> are dropped, except protocol-relative
+ * "//host/..." which is kept as http. javascript: and data: links are not
+ * kept but record the findings url.javascript / url.data_uri.
+ * Rules and benchmark: docs/internals/url-extraction.md. */
 void url_extract_html(struct url_sink *s, const char *html, size_t len);
 
 /* url_add - normalise one raw URL and add it; text (may be NULL) is the

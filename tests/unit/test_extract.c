@@ -63,7 +63,7 @@ static struct extractor *x;
 
 static int run(const char *msg, size_t len, struct collected *c)
 {
-	char sha[65];
+	char sha[65] = "";
 	memset(c, 0, sizeof *c);
 	return extract_report(x, msg, len, "test", -1, sha, collect, c);
 }
