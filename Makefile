@@ -53,6 +53,7 @@ $(BUILD)/tests/%: tests/unit/%.c tests/unit/test.h $(BUILD)/libshield.a
 unit-tests: $(TEST_BIN)
 
 check: deps all unit-tests
+	$(MAKE) asan
 	tests/run.sh $(BUILD)
 
 demo: deps all

@@ -43,10 +43,19 @@ run_suite() {
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] && run_suite "unit/$(basename "$t")" "$t"
 done
+for t in build-asan/tests/test_*; do
+	[ -x "$t" ] && [ "$BUILD" != build-asan ] && run_suite "asan-unit/$(basename "$t")" "$t"
+done
 run_suite golden tests/golden.sh "$BIN"
 run_suite cli tests/cli.sh "$BIN"
+# The corpus run is the leak and memory-error check: it uses the
+# ASan+UBSan build when there is one (make check builds it).
+ASAN_BIN=${ASAN_BIN:-build-asan/shield}
 for s in tests/corpus/*.sh tests/notify/*.sh; do
-	[ -f "$s" ] && run_suite "$s" sh "$s" "$BIN"
+	[ -f "$s" ] || continue
+	b=$BIN
+	[ "$s" = tests/corpus/corpus_run.sh ] && [ -x "$ASAN_BIN" ] && b=$ASAN_BIN
+	run_suite "$s" sh "$s" "$b"
 done
 if [ -z "${SHIELD_SKIP_FUZZ:-}" ] && command -v clang >/dev/null 2>&1; then
 	run_suite fuzz-smoke sh -c "make -s fuzz-smoke"

@@ -28,6 +28,7 @@
 #include "extract/url.h"
 #include "mail/forward.h"
 #include "mail/headers.h"
+#include "mail/mime_iter.h"
 
 struct extractor {
 	psl_ctx_t *psl;
@@ -496,22 +497,14 @@ static void leaf_attachment(struct walk *w, GMimePart *part, const char *ctype)
 static void walk_body(struct walk *w, GMimeObject *root)
 {
 	struct result *r = w->r;
-	struct {
-		GMimeObject *o;
-		unsigned depth;
-	} stack[64];
-	size_t sp = 0;
-	stack[sp].o = root;
-	stack[sp++].depth = 0;
-	while (sp > 0) {
-		GMimeObject *o = stack[--sp].o;
-		unsigned depth = stack[sp].depth;
-		if (!o)
-			continue;
+	struct mime_iter it;
+	GMimeObject *o;
+	mime_iter_init(&it, root, 1);
+	while ((o = mime_iter_next(&it, NULL)) != NULL) {
 		if (++r->parts > (int)SHIELD_MAX_MIME_PARTS) {
 			result_finding(r, "limit.mime_parts", "more than %u parts",
 				       SHIELD_MAX_MIME_PARTS);
-			return;
+			break;
 		}
 		GMimeContentType *ct = g_mime_object_get_content_type(o);
 		char *ctype = ct ? g_mime_content_type_get_mime_type(ct) : g_strdup("text/plain");
@@ -524,31 +517,6 @@ static void walk_body(struct walk *w, GMimeObject *root)
 					r->smime_signed = 1;
 				else if (proto && strcasestr(proto, "pgp-signature"))
 					r->pgp_signed = 1;
-			}
-			int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
-			if (depth + 1 > SHIELD_MAX_MIME_DEPTH) {
-				result_finding(r, "limit.mime_depth", "deeper than %u",
-					       SHIELD_MAX_MIME_DEPTH);
-			} else {
-				/* push in reverse so parts are visited in order */
-				for (int i = n - 1; i >= 0; i--) {
-					if (sp >= sizeof stack / sizeof *stack) {
-						result_finding(r, "limit.mime_parts",
-							       "too many open parts");
-						break;
-					}
-					stack[sp].o = g_mime_multipart_get_part(GMIME_MULTIPART(o), i);
-					stack[sp++].depth = depth + 1;
-				}
-			}
-		} else if (GMIME_IS_MESSAGE_PART(o)) {
-			GMimeMessage *inner = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
-			if (inner && depth + 1 <= SHIELD_MAX_MIME_DEPTH && sp < 64) {
-				stack[sp].o = g_mime_message_get_mime_part(inner);
-				stack[sp++].depth = depth + 1;
-			} else if (inner) {
-				result_finding(r, "limit.mime_depth", "deeper than %u",
-					       SHIELD_MAX_MIME_DEPTH);
 			}
 		} else if (GMIME_IS_PART(o)) {
 			GMimePart *part = GMIME_PART(o);
@@ -574,6 +542,8 @@ static void walk_body(struct walk *w, GMimeObject *root)
 		}
 		g_free(ctype);
 	}
+	if (it.too_deep)
+		result_finding(r, "limit.mime_depth", "deeper than %u", SHIELD_MAX_MIME_DEPTH);
 }
 
 /* ---- suspects --------------------------------------------------------- */
@@ -631,40 +601,35 @@ static void walk_init(struct walk *w, struct extractor *x, struct result *r, siz
  * not descending into attached messages; in r's arena. */
 static char *plain_text_of(struct walk *w, GMimeObject *root, size_t *len)
 {
-	GMimeObject *stack[64];
-	size_t sp = 0;
 	char *html_text = NULL;
 	size_t html_len = 0;
 	unsigned visited = 0;
-	stack[sp++] = root;
-	while (sp > 0 && visited++ < SHIELD_MAX_MIME_PARTS) {
-		GMimeObject *o = stack[--sp];
-		if (GMIME_IS_MULTIPART(o)) {
-			int n = g_mime_multipart_get_count(GMIME_MULTIPART(o));
-			for (int i = n - 1; i >= 0 && sp < 64; i--)
-				stack[sp++] = g_mime_multipart_get_part(GMIME_MULTIPART(o), i);
-		} else if (GMIME_IS_TEXT_PART(o)) {
-			const char *disp = g_mime_object_get_disposition(o);
-			if (disp && !strcasecmp(disp, "attachment"))
-				continue;
-			GMimeContentType *ct = g_mime_object_get_content_type(o);
-			int plain = g_mime_content_type_is_type(ct, "text", "plain");
-			int html = g_mime_content_type_is_type(ct, "text", "html");
-			if (!plain && !(html && !html_text))
-				continue;
-			size_t tl;
-			char *t = part_text(w, GMIME_PART(o), &tl);
-			if (!t)
-				continue;
-			tl = strnlen(t, tl);
-			if (tl > SHIELD_MAX_FWD_SCAN_BYTES)
-				tl = SHIELD_MAX_FWD_SCAN_BYTES;
-			if (plain) {
-				*len = tl;
-				return t;
-			}
-			html_text = html_to_text(&w->r->arena, t, tl, &html_len);
+	struct mime_iter it;
+	GMimeObject *o;
+	mime_iter_init(&it, root, 0);
+	while ((o = mime_iter_next(&it, NULL)) != NULL && visited++ < SHIELD_MAX_MIME_PARTS) {
+		if (!GMIME_IS_TEXT_PART(o))
+			continue;
+		const char *disp = g_mime_object_get_disposition(o);
+		if (disp && !strcasecmp(disp, "attachment"))
+			continue;
+		GMimeContentType *ct = g_mime_object_get_content_type(o);
+		int plain = g_mime_content_type_is_type(ct, "text", "plain");
+		int html = g_mime_content_type_is_type(ct, "text", "html");
+		if (!plain && !(html && !html_text))
+			continue;
+		size_t tl;
+		char *t = part_text(w, GMIME_PART(o), &tl);
+		if (!t)
+			continue;
+		tl = strnlen(t, tl);
+		if (tl > SHIELD_MAX_FWD_SCAN_BYTES)
+			tl = SHIELD_MAX_FWD_SCAN_BYTES;
+		if (plain) {
+			*len = tl;
+			return t;
 		}
+		html_text = html_to_text(&w->r->arena, t, tl, &html_len);
 	}
 	*len = html_len;
 	return html_text;
@@ -675,20 +640,17 @@ static char *plain_text_of(struct walk *w, GMimeObject *root, size_t *len)
  * citizen's forward). */
 static int collect_attached(GMimeObject *root, GMimeMessagePart **out, int max)
 {
-	GMimeObject *stack[64];
-	size_t sp = 0;
 	int n = 0;
 	unsigned visited = 0;
-	stack[sp++] = root;
-	while (sp > 0 && n < max && visited++ < SHIELD_MAX_MIME_PARTS) {
-		GMimeObject *o = stack[--sp];
+	struct mime_iter it;
+	GMimeObject *o;
+	mime_iter_init(&it, root, 0);
+	while (n < max && (o = mime_iter_next(&it, NULL)) != NULL &&
+	       visited++ < SHIELD_MAX_MIME_PARTS) {
 		if (GMIME_IS_MULTIPART(o)) {
 			GMimeContentType *ct = g_mime_object_get_content_type(o);
 			if (g_mime_content_type_is_type(ct, "multipart", "report"))
-				continue;
-			int c = g_mime_multipart_get_count(GMIME_MULTIPART(o));
-			for (int i = c - 1; i >= 0 && sp < 64; i--)
-				stack[sp++] = g_mime_multipart_get_part(GMIME_MULTIPART(o), i);
+				mime_iter_skip(&it);
 		} else if (GMIME_IS_MESSAGE_PART(o)) {
 			if (g_mime_message_part_get_message(GMIME_MESSAGE_PART(o)))
 				out[n++] = GMIME_MESSAGE_PART(o);

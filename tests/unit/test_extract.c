@@ -184,6 +184,45 @@ static void many_parts(struct test_state *t)
 	buf_release(&b);
 }
 
+/* parts_message - a multipart with n leaf parts: n + 1 MIME objects. */
+static void parts_message(struct buf *b, unsigned n)
+{
+	buf_adds(b, "From: a@b.example\nSubject: parts\nMIME-Version: 1.0\n"
+		    "Content-Type: multipart/mixed; boundary=p\n\n");
+	for (unsigned i = 0; i < n; i++)
+		buf_printf(b, "--p\nContent-Type: text/plain\n\nx%u\n", i);
+	buf_adds(b, "--p--\n");
+}
+
+/* The Dovecot CVE-2020-25275 lesson: test at limit-1, limit and limit+1. */
+static void parts_at_the_limit(struct test_state *t)
+{
+	for (unsigned objects = SHIELD_MAX_MIME_PARTS - 1; objects <= SHIELD_MAX_MIME_PARTS + 1;
+	     objects++) {
+		struct buf b = BUF_INIT(1u << 24);
+		parts_message(&b, objects - 1);
+		struct collected c;
+		CHECK(t, run(b.data, b.len, &c) == 1);
+		int hit = strstr(c.findings, "limit.mime_parts") != NULL;
+		CHECK(t, hit == (objects > SHIELD_MAX_MIME_PARTS));
+		buf_release(&b);
+	}
+}
+
+static void size_at_the_limit(struct test_state *t)
+{
+	size_t n = (size_t)SHIELD_MAX_MESSAGE_BYTES;
+	char *m = malloc(n);
+	const char *hdr = "Subject: big\n\n";
+	memset(m, 'a', n);
+	memcpy(m, hdr, strlen(hdr));
+	struct collected c;
+	CHECK(t, run(m, n, &c) == 1);
+	CHECK(t, strstr(c.findings, "limit.message_size") == NULL);
+	CHECK_STR(t, c.subject[0], "big");
+	free(m);
+}
+
 static void oversized(struct test_state *t)
 {
 	size_t n = (size_t)SHIELD_MAX_MESSAGE_BYTES + 1;
@@ -211,6 +250,8 @@ int main(void)
 	RUN(&t, empty_and_garbage);
 	RUN(&t, deep_nesting);
 	RUN(&t, many_parts);
+	RUN(&t, parts_at_the_limit);
+	RUN(&t, size_at_the_limit);
 	RUN(&t, oversized);
 	extractor_free(x);
 	return TEST_SUMMARY(&t);
