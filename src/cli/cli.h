@@ -38,5 +38,8 @@ int cmd_show(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
 int cmd_psl(int argc, char **argv);
 /* network notifications (issue 6) add their commands here */
+int cmd_asn(int argc, char **argv);
+int cmd_feed(int argc, char **argv);
+int cmd_notify(int argc, char **argv);
 
 #endif

@@ -29,6 +29,9 @@ static const struct command commands[] = {
 	{"show", cmd_show, "everything known about one stored report"},
 	{"indicators", cmd_indicators, "list stored indicators (urls, domains, ips, emails, hashes)"},
 	{"psl", cmd_psl, "registrable domain of names; refresh the Public Suffix List"},
+	{"asn", cmd_asn, "IP address to AS number, holder, prefix and abuse contact"},
+	{"feed", cmd_feed, "load IP-event feeds (Shadowserver CSV, IP lists, JSON) as incidents"},
+	{"notify", cmd_notify, "notify network owners: contacts, plan, send, unreachable"},
 	/* issue-6 commands: keep this line, add entries above it */
 	{NULL, NULL, NULL},
 };

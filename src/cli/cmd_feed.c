@@ -1,0 +1,251 @@
+/*
+ * cmd_feed.c - `shield feed`: load IP-event feeds (Shadowserver-style CSV,
+ * IP lists, JSON Lines) into incidents in the store, each event mapped to
+ * its AS through the routing table.
+ *
+ * All files of a run are committed in one transaction after parsing, so a
+ * failure part-way stores nothing of the run and a re-run is safe; files
+ * already loaded (same SHA-256) are skipped unless --force.
+ * Security: feed content only reaches the store through bound parameters
+ * (store_notify.c) and the terminal through %s with sanitised labels.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "enrich/asn.h"
+#include "feed/feed.h"
+#include "notify/contacts.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+
+#define MAX_TABLES 16
+
+static void usage(FILE *f)
+{
+	fprintf(f,
+		"usage: shield feed [--db FILE] [--asn-table FILE]... [options] FILE...\n\n"
+		"Load IP-event feeds into the store as incidents: events of the same IP and type\n"
+		"within the window are one incident. Each IP is mapped to its AS (longest prefix\n"
+		"match). Formats are detected per file (gzip/bzip2/xz/zstd accepted; - is stdin):\n"
+		"  CSV with a header (Shadowserver style): columns found by name: ip/src_ip/\n"
+		"      source.ip, timestamp/time, port, type/classification.type/infection,\n"
+		"      tag, hostname, asn (used when the table has no route), tlp, feed.name\n"
+		"  IP lists: one address per line, '#' comments\n"
+		"  JSON Lines: one object per line with ip or source.ip, time, type, port...\n\n"
+		"  --db FILE          store (default $SHIELD_DB, else ./shield.db)\n"
+		"  --asn-table FILE   routing table, repeatable (see 'shield asn --help');\n"
+		"                     default $SHIELD_ASN_TABLE\n"
+		"  --names FILE       AS names (pyasn asnames.json)\n"
+		"  --source NAME      source label for the events (default: file base name)\n"
+		"  --tlp LABEL        TLP of events without a tlp column (default amber)\n"
+		"  --type TYPE        event type for every line (default: the type or tag\n"
+		"                     column, else the file name, e.g. scan_smb)\n"
+		"  --window DURATION  incident window: 3600, 30m, 24h, 1d (default 24h)\n"
+		"  --force            load files even if the same content was loaded before\n"
+		"  --json             JSON Lines: one object per file and a final totals object\n"
+		"  -h, --help         this help\n\n"
+		"A malformed line is reported as FILE:LINE and skipped; the rest is loaded.\n"
+		"Exit status: 0 ok, 1 some lines or files failed, 2 usage, 3 nothing done.\n");
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_warn("%s", msg);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static const char *fmt_name(enum feed_format f)
+{
+	switch (f) {
+	case FEED_CSV:
+		return "csv";
+	case FEED_IPLIST:
+		return "iplist";
+	case FEED_JSONL:
+		return "jsonl";
+	default:
+		return "-";
+	}
+}
+
+int cmd_feed(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"asn-table", required_argument, NULL, 't'},
+	    {"names", required_argument, NULL, 'n'},
+	    {"source", required_argument, NULL, 's'},
+	    {"tlp", required_argument, NULL, 'l'},
+	    {"type", required_argument, NULL, 'y'},
+	    {"window", required_argument, NULL, 'w'},
+	    {"force", no_argument, NULL, 'f'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *tables[MAX_TABLES];
+	int ntables = 0, json = 0;
+	const char *db = NULL, *names = NULL;
+	struct feed_opts o;
+	memset(&o, 0, sizeof o);
+	int c;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 't':
+			if (ntables == MAX_TABLES) {
+				cli_error("at most %d --asn-table files", MAX_TABLES);
+				return SHIELD_EXIT_USAGE;
+			}
+			tables[ntables++] = optarg;
+			break;
+		case 'n':
+			names = optarg;
+			break;
+		case 's':
+			o.source = optarg;
+			break;
+		case 'l':
+			o.tlp = optarg;
+			break;
+		case 'y':
+			o.type = optarg;
+			break;
+		case 'w':
+			o.window = contact_parse_interval(optarg);
+			if (o.window <= 0) {
+				cli_error("bad --window '%s' (use e.g. 3600, 30m, 24h, 1d)",
+					  optarg);
+				return SHIELD_EXIT_USAGE;
+			}
+			break;
+		case 'f':
+			o.force = 1;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 'h':
+			usage(stdout);
+			return SHIELD_EXIT_OK;
+		default:
+			usage(stderr);
+			return SHIELD_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("no feed file given; see 'shield feed --help'");
+		return SHIELD_EXIT_USAGE;
+	}
+	if (ntables == 0) {
+		const char *e = getenv("SHIELD_ASN_TABLE");
+		if (e && *e)
+			tables[ntables++] = e;
+	}
+	char *err = NULL;
+	struct asn_table *t = asn_table_open(tables, ntables, names, warn_cb, NULL, &err);
+	if (!t) {
+		cli_error("cannot load routing table: %s", err);
+		free(err);
+		return SHIELD_EXIT_FAIL;
+	}
+	const char *path = cli_db_path(db);
+	struct store *st = store_open(path, &err);
+	if (!st || store_notify_migrate(st) != STORE_OK) {
+		cli_error("cannot open store '%s': %s", path, st ? store_errmsg(st) : err);
+		free(err);
+		store_close(st);
+		asn_table_free(t);
+		return SHIELD_EXIT_FAIL;
+	}
+	double t0 = now_s();
+	struct feed_run *run = feed_run_new(st, t, &o, warn_cb, NULL);
+	int partial = 0, loaded = 0;
+	struct feed_file_result *res = calloc((size_t)(argc - optind), sizeof *res);
+	if (!res)
+		abort();
+	for (int i = optind; i < argc; i++) {
+		struct feed_file_result *r = &res[i - optind];
+		if (feed_run_file(run, argv[i], r) < 0) {
+			cli_error("%s", r->error);
+			partial = 1;
+			continue;
+		}
+		if (r->bad)
+			partial = 1;
+		if (!r->duplicate)
+			loaded++;
+	}
+	struct feed_totals tot;
+	char why[512];
+	int rc = SHIELD_EXIT_OK;
+	double t1 = now_s();
+	if (feed_run_commit(run, &tot, why, sizeof why)) {
+		cli_error("nothing stored: %s", why);
+		rc = SHIELD_EXIT_FAIL;
+	}
+	for (int i = 0; rc != SHIELD_EXIT_FAIL && i < argc - optind; i++) {
+		struct feed_file_result *r = &res[i];
+		const char *status = r->failed ? "failed" : r->duplicate ? "duplicate" : "loaded";
+		if (json) {
+			json_t *j = json_pack(
+			    "{s:s,s:s,s:s,s:I,s:I,s:I,s:s}", "file", r->path, "status", status,
+			    "format", fmt_name(r->format), "lines", (json_int_t)r->lines, "events",
+			    (json_int_t)r->events, "bad", (json_int_t)r->bad, "sha256", r->sha256);
+			char *s = json_dumps(j, JSON_COMPACT);
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(j);
+		} else {
+			printf("%-10s %-7s %9ld lines %9ld events %7ld bad  %s\n", status,
+			       fmt_name(r->format), r->lines, r->events, r->bad, r->path);
+			if (r->duplicate)
+				printf("           (same content loaded before; --force loads it "
+				       "again)\n");
+		}
+	}
+	double t2 = now_s();
+	if (rc != SHIELD_EXIT_FAIL) {
+		if (json) {
+			json_t *j = json_pack(
+			    "{s:f,s:f,s:I,s:I,s:I,s:I,s:I,s:I}", "parse_seconds", t1 - t0,
+			    "store_seconds", t2 - t1, "files", (json_int_t)tot.files, "events",
+			    (json_int_t)tot.events, "bad", (json_int_t)tot.bad, "incidents_new",
+			    (json_int_t)tot.incidents_new, "incidents_merged",
+			    (json_int_t)tot.incidents_merged, "unrouted", (json_int_t)tot.unrouted);
+			char *s = json_dumps(j, JSON_COMPACT);
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(j);
+		} else {
+			printf(
+			    "total: %ld files, %ld events, %ld bad lines, %ld new incidents, %ld "
+			    "merged, %ld events without a route (parse %.2f s, store %.2f s)\n",
+			    tot.files, tot.events, tot.bad, tot.incidents_new, tot.incidents_merged,
+			    tot.unrouted, t1 - t0, t2 - t1);
+		}
+		if (partial)
+			rc = loaded || tot.files ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_FAIL;
+	}
+	free(res);
+	feed_run_free(run);
+	store_close(st);
+	asn_table_free(t);
+	return rc;
+}

@@ -1,0 +1,509 @@
+/*
+ * cmd_notify.c - `shield notify`: the contact table, the plan of what
+ * would be sent, sending, and who cannot be reached.
+ *
+ *   shield notify contacts list|import|import-ripe|set|unset
+ *   shield notify plan [--json]
+ *   shield notify send [--smtp URL] [--from ADDR] ...
+ *   shield notify unreachable [--json]
+ *
+ * Security: contact values are checked by notify/contacts.c before they
+ * are stored; nothing here builds SQL or mail headers itself.
+ */
+#include <getopt.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "cli/cli.h"
+#include "notify/contacts.h"
+#include "notify/plan.h"
+#include "notify/send.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+
+/* atoi_safe - a non-negative decimal int, or -1 (atoi is banned: it
+ * cannot report garbage). */
+static int atoi_safe(const char *s)
+{
+	char *end;
+	long v = strtol(s, &end, 10);
+	if (end == s || *end || v < 0 || v > 1000000)
+		return -1;
+	return (int)v;
+}
+
+static void usage(FILE *f)
+{
+	fprintf(
+	    f,
+	    "usage: shield notify plan [--db FILE] [--json]\n"
+	    "   or: shield notify send [--db FILE] [--smtp URL] [--from ADDR] [--org NAME]\n"
+	    "                          [--templates DIR] [--xarf] [--max-tries N] [--backoff S]\n"
+	    "                          [--dry-run DIR] [--json]\n"
+	    "   or: shield notify unreachable [--db FILE] [--json]\n"
+	    "   or: shield notify contacts list [--db FILE] [--json]\n"
+	    "   or: shield notify contacts import [--db FILE] [--source NAME] FILE.csv...\n"
+	    "   or: shield notify contacts import-ripe [--db FILE] [--source NAME] DUMP...\n"
+	    "   or: shield notify contacts set [--db FILE] KEY ADDRESS [--language L]\n"
+	    "                          [--format F] [--interval D]\n"
+	    "   or: shield notify contacts unset [--db FILE] KEY\n\n"
+	    "Notify the owner of every network about the incidents loaded by 'shield feed'.\n\n"
+	    "plan         what would be sent: one batch per contact and AS per interval,\n"
+	    "             with its AS, event count and distinct IPs. Every AS with events\n"
+	    "             appears; without a known contact, contact is null / '-'.\n"
+	    "             --json: one object per batch: asn, events, distinct_ips,\n"
+	    "             incidents, contact, language, due, first, last.\n"
+	    "send         send the due batches: text in the contact's language (nl, fr, de,\n"
+	    "             en; templates notify-LANG.txt in --templates DIR, default\n"
+	    "             $SHIELD_TEMPLATES or the shipped data/templates), a CSV\n"
+	    "             attachment (one row per incident) and, for contacts with format\n"
+	    "             csv+xarf or with --xarf, one XARF v4 JSON per incident.\n"
+	    "             Each batch is frozen (ticket, Message-ID, bytes) before the first\n"
+	    "             attempt, so a crash never loses one and a batch the server\n"
+	    "             accepted is never sent again. 4xx: retried with back-off (and\n"
+	    "             by later runs); 5xx: recorded as a permanent failure (bounce).\n"
+	    "  --smtp URL      smtp://host:port (default $SHIELD_SMTP_URL, else\n"
+	    "                  smtp://127.0.0.1:25); smtps:// or STARTTLS via --tls\n"
+	    "  --from ADDR     envelope and From address (default $SHIELD_NOTIFY_FROM,\n"
+	    "                  else abuse-notify@localhost)\n"
+	    "  --org NAME      sender organisation for texts and XARF (default 'Shield CERT')\n"
+	    "  --max-tries N   attempts per batch in this run on 4xx/connection errors (3)\n"
+	    "  --backoff S     first wait between attempts in seconds, doubling (2)\n"
+	    "  --dry-run DIR   write the messages as DIR/TICKET.eml instead of sending\n"
+	    "unreachable  ASes and addresses with events but no contact, and contacts\n"
+	    "             whose mail bounced permanently\n"
+	    "contacts     the contact table: keys are ASes (AS64500), prefixes or ranges\n"
+	    "             (192.0.2.0/24, 2001:db8::/32, 192.0.2.0-192.0.2.127) or domains.\n"
+	    "             import: CSV key,address[,language[,format[,interval]]] (a header\n"
+	    "             row may name and reorder the columns); import-ripe: RIPE database\n"
+	    "             split dumps (abuse-c -> role abuse-mailbox). An import replaces\n"
+	    "             the earlier import of the same --source (default csv / ripe);\n"
+	    "             'set' writes an operator override that wins over imports and\n"
+	    "             survives re-imports; 'unset' removes it.\n"
+	    "  --language L    nl, fr, de or en (default en)\n"
+	    "  --format F      csv or csv+xarf (default csv)\n"
+	    "  --interval D    minimum time between batches: 3600, 12h, 1d (default 1d)\n\n"
+	    "Exit status: 0 ok, 1 some batches or lines failed, 2 usage, 3 nothing done.\n");
+}
+
+static void warn_cb(void *ctx, const char *msg)
+{
+	(void)ctx;
+	cli_warn("%s", msg);
+}
+
+static void put_json(json_t *j)
+{
+	char *s = json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII);
+	if (s)
+		puts(s);
+	free(s);
+	json_decref(j);
+}
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+static struct store *open_store(const char *db, struct contacts **c)
+{
+	char *err = NULL;
+	const char *path = cli_db_path(db);
+	struct store *st = store_open(path, &err);
+	if (!st) {
+		cli_error("%s", err ? err : "cannot open store");
+		free(err);
+		return NULL;
+	}
+	if (store_notify_migrate(st) != STORE_OK) {
+		cli_error("cannot prepare store '%s': %s", path, store_errmsg(st));
+		store_close(st);
+		return NULL;
+	}
+	if (c) {
+		char why[256];
+		*c = contacts_load(st, why, sizeof why);
+		if (!*c) {
+			cli_error("cannot read contacts from '%s': %s", path, why);
+			store_close(st);
+			return NULL;
+		}
+	}
+	return st;
+}
+
+static int do_plan(const char *db, int json)
+{
+	struct contacts *c;
+	struct store *st = open_store(db, &c);
+	if (!st)
+		return SHIELD_EXIT_FAIL;
+	struct plan p;
+	char why[300];
+	int64_t now = (int64_t)time(NULL);
+	if (plan_build(st, c, now, 0, &p, why, sizeof why)) {
+		cli_error("%s", why);
+		contacts_free(c);
+		store_close(st);
+		return SHIELD_EXIT_FAIL;
+	}
+	if (!json)
+		printf("%-10s %-32s %-4s %9s %9s %9s  %s\n", "AS", "CONTACT", "LANG", "EVENTS",
+		       "IPS", "INCIDENTS", "DUE");
+	long nocontact = 0;
+	for (size_t i = 0; i < p.n; i++) {
+		struct plan_batch *b = &p.v[i];
+		char due[32] = "now";
+		if (!b->contact)
+			snprintf(due, sizeof due, "never (no contact)");
+		else if (!b->due)
+			iso(b->due_at, due);
+		nocontact += !b->contact;
+		if (json) {
+			char f[32], l[32];
+			iso(b->first, f);
+			iso(b->last, l);
+			json_t *j = json_object();
+			json_object_set_new(j, "asn", json_integer(b->asn));
+			json_object_set_new(j, "events", json_integer(b->events));
+			json_object_set_new(j, "distinct_ips", json_integer(b->distinct_ips));
+			json_object_set_new(j, "incidents", json_integer(b->incidents));
+			json_object_set_new(j, "contact",
+					    b->contact ? json_string(b->contact->address)
+						       : json_null());
+			json_object_set_new(j, "language",
+					    b->contact ? json_string(b->contact->language)
+						       : json_null());
+			json_object_set_new(j, "contact_key",
+					    b->contact ? json_string(b->contact->key)
+						       : json_null());
+			json_object_set_new(j, "due", json_boolean(b->contact && b->due));
+			json_object_set_new(j, "due_at",
+					    b->contact ? json_string(due) : json_null());
+			json_object_set_new(j, "first", json_string(f));
+			json_object_set_new(j, "last", json_string(l));
+			put_json(j);
+		} else {
+			char as[16];
+			snprintf(as, sizeof as, "%u", b->asn);
+			printf("%-10s %-32s %-4s %9ld %9ld %9ld  %s\n", b->asn ? as : "unrouted",
+			       b->contact ? b->contact->address : "-",
+			       b->contact ? b->contact->language : "-", b->events, b->distinct_ips,
+			       b->incidents, due);
+		}
+	}
+	if (!json)
+		printf("%zu batches, %ld incidents, %ld events; %ld ASes without a contact\n", p.n,
+		       p.incidents, p.events, nocontact);
+	plan_free(&p);
+	contacts_free(c);
+	store_close(st);
+	return SHIELD_EXIT_OK;
+}
+
+struct unreach {
+	int json;
+	long n;
+};
+
+static int bounce_row(void *ctx, const char *address, int64_t last_at, long count,
+		      const char *reason)
+{
+	struct unreach *u = ctx;
+	char t[32];
+	iso(last_at, t);
+	u->n++;
+	if (u->json) {
+		json_t *j =
+		    json_pack("{s:s,s:s,s:s,s:I,s:s}", "kind", "bounced", "address", address,
+			      "last", t, "count", (json_int_t)count, "reason", reason);
+		put_json(j);
+	} else {
+		printf("%-10s %-32s %s (%ld times, last %s)\n", "bounced", address, reason, count,
+		       t);
+	}
+	return 0;
+}
+
+static int do_unreachable(const char *db, int json)
+{
+	struct contacts *c;
+	struct store *st = open_store(db, &c);
+	if (!st)
+		return SHIELD_EXIT_FAIL;
+	struct plan p;
+	char why[300];
+	if (plan_build(st, c, (int64_t)time(NULL), 0, &p, why, sizeof why)) {
+		cli_error("%s", why);
+		contacts_free(c);
+		store_close(st);
+		return SHIELD_EXIT_FAIL;
+	}
+	struct unreach u = {json, 0};
+	if (!json)
+		printf("%-10s %-32s %s\n", "KIND", "AS / ADDRESS", "DETAIL");
+	for (size_t i = 0; i < p.n; i++) {
+		struct plan_batch *b = &p.v[i];
+		if (b->contact)
+			continue;
+		u.n++;
+		if (json) {
+			json_t *j = json_pack("{s:s,s:I,s:I,s:I}", "kind", "no_contact", "asn",
+					      (json_int_t)b->asn, "events", (json_int_t)b->events,
+					      "distinct_ips", (json_int_t)b->distinct_ips);
+			put_json(j);
+		} else {
+			char as[16];
+			snprintf(as, sizeof as, "AS%u", b->asn);
+			printf("%-10s %-32s %ld events, %ld IPs\n", "no-contact",
+			       b->asn ? as : "unrouted", b->events, b->distinct_ips);
+		}
+	}
+	store_bounces_each(st, bounce_row, &u);
+	if (!json)
+		printf("%ld unreachable\n", u.n);
+	plan_free(&p);
+	contacts_free(c);
+	store_close(st);
+	return SHIELD_EXIT_OK;
+}
+
+static int do_contacts(int argc, char **argv, const char *db, int json, const char *source,
+		       const char *lang, const char *fmt, const char *interval)
+{
+	if (argc < 1) {
+		cli_error("contacts needs list, import, import-ripe, set or unset");
+		return SHIELD_EXIT_USAGE;
+	}
+	const char *op = argv[0];
+	char err[512] = "";
+	if (!strcmp(op, "list")) {
+		struct contacts *c;
+		struct store *st = open_store(db, &c);
+		if (!st)
+			return SHIELD_EXIT_FAIL;
+		if (!json)
+			printf("%-7s %-34s %-32s %-4s %-8s %8s  %s\n", "TYPE", "KEY", "ADDRESS",
+			       "LANG", "FORMAT", "INTERVAL", "ORIGIN");
+		for (size_t i = 0; i < contacts_count(c); i++) {
+			const struct contact *x = contacts_at(c, i);
+			if (json) {
+				put_json(json_pack("{s:s,s:s,s:s,s:s,s:s,s:I,s:s}", "type",
+						   x->key_type, "key", x->key, "address",
+						   x->address, "language", x->language, "format",
+						   x->format, "interval", (json_int_t)x->interval,
+						   "origin", x->origin));
+			} else {
+				printf("%-7s %-34s %-32s %-4s %-8s %8ld  %s\n", x->key_type, x->key,
+				       x->address, x->language, x->format, x->interval, x->origin);
+			}
+		}
+		contacts_free(c);
+		store_close(st);
+		return SHIELD_EXIT_OK;
+	}
+	if (!strcmp(op, "import") || !strcmp(op, "import-ripe")) {
+		if (argc < 2) {
+			cli_error("%s needs at least one file", op);
+			return SHIELD_EXIT_USAGE;
+		}
+		int ripe = !strcmp(op, "import-ripe");
+		const char *src = source ? source : ripe ? "ripe" : "csv";
+		if (!strcmp(src, "operator")) {
+			cli_error("the source name 'operator' is reserved for overrides");
+			return SHIELD_EXIT_USAGE;
+		}
+		struct store *st = open_store(db, NULL);
+		if (!st)
+			return SHIELD_EXIT_FAIL;
+		long warned = 0;
+		long n = ripe ? contacts_import_ripe(st, src, (const char *const *)argv + 1,
+						     argc - 1, warn_cb, &warned, err, sizeof err)
+			      : contacts_import_csv(st, src, (const char *const *)argv + 1,
+						    argc - 1, warn_cb, &warned, err, sizeof err);
+		store_close(st);
+		if (n < 0) {
+			cli_error("import failed, nothing changed: %s", err);
+			return SHIELD_EXIT_FAIL;
+		}
+		printf("imported %ld contacts from source '%s' (operator overrides kept)\n", n,
+		       src);
+		return SHIELD_EXIT_OK;
+	}
+	if (!strcmp(op, "set") || !strcmp(op, "unset")) {
+		int set = !strcmp(op, "set");
+		if (argc != (set ? 3 : 2)) {
+			cli_error(set ? "usage: contacts set KEY ADDRESS [options]"
+				      : "usage: contacts unset KEY");
+			return SHIELD_EXIT_USAGE;
+		}
+		char type[16], key[256];
+		if (contact_key_normalise(argv[1], type, sizeof type, key, sizeof key)) {
+			cli_error("not an AS, prefix or domain: '%s'", argv[1]);
+			return SHIELD_EXIT_USAGE;
+		}
+		struct store *st = open_store(db, NULL);
+		if (!st)
+			return SHIELD_EXIT_FAIL;
+		int rc = SHIELD_EXIT_OK;
+		if (set) {
+			long iv = interval ? contact_parse_interval(interval) : 86400;
+			const char *l = lang ? lang : "en", *f = fmt ? fmt : "csv";
+			if (iv <= 0 || !contact_language_ok(l) || !contact_format_ok(f) ||
+			    !strchr(argv[2], '@') || strpbrk(argv[2], " \r\n\t<>\",;")) {
+				cli_error(
+				    "bad value: address must be a plain mailbox, --language "
+				    "nl|fr|de|en, --format csv|csv+xarf, --interval e.g. 24h");
+				store_close(st);
+				return SHIELD_EXIT_USAGE;
+			}
+			struct contact_row r = {0, type, key, argv[2], l, f, "operator", iv, 0};
+			if (store_contact_put(st, &r) != STORE_OK) {
+				cli_error("cannot store: %s", store_notify_errmsg(st));
+				rc = SHIELD_EXIT_FAIL;
+			} else {
+				printf("override %s %s -> %s\n", type, key, argv[2]);
+			}
+		} else {
+			int r = store_contact_delete(st, type, key, "operator");
+			if (r == STORE_DUP) {
+				cli_error("no operator override for '%s'", key);
+				rc = SHIELD_EXIT_PARTIAL;
+			} else if (r != STORE_OK) {
+				cli_error("cannot delete: %s", store_notify_errmsg(st));
+				rc = SHIELD_EXIT_FAIL;
+			}
+		}
+		store_close(st);
+		return rc;
+	}
+	cli_error("unknown contacts operation '%s'", op);
+	return SHIELD_EXIT_USAGE;
+}
+
+int cmd_notify(int argc, char **argv)
+{
+	static const struct option opts[] = {
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"source", required_argument, NULL, 's'},
+	    {"language", required_argument, NULL, 'L'},
+	    {"format", required_argument, NULL, 'F'},
+	    {"interval", required_argument, NULL, 'I'},
+	    {"smtp", required_argument, NULL, 'u'},
+	    {"from", required_argument, NULL, 'f'},
+	    {"org", required_argument, NULL, 'o'},
+	    {"templates", required_argument, NULL, 'T'},
+	    {"xarf", no_argument, NULL, 'x'},
+	    {"tls", no_argument, NULL, 'S'},
+	    {"max-tries", required_argument, NULL, 'm'},
+	    {"backoff", required_argument, NULL, 'b'},
+	    {"dry-run", required_argument, NULL, 'D'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
+	};
+	const char *db = NULL, *source = NULL, *lang = NULL, *fmt = NULL, *interval = NULL;
+	struct send_opts so;
+	memset(&so, 0, sizeof so);
+	so.max_tries = 3;
+	so.backoff = 2;
+	int json = 0, c;
+	/* "+" would stop at the first non-option; subcommands take options
+	 * anywhere, so permute (the GNU default) */
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd':
+			db = optarg;
+			break;
+		case 'j':
+			json = 1;
+			break;
+		case 's':
+			source = optarg;
+			break;
+		case 'L':
+			lang = optarg;
+			break;
+		case 'F':
+			fmt = optarg;
+			break;
+		case 'I':
+			interval = optarg;
+			break;
+		case 'u':
+			so.smtp_url = optarg;
+			break;
+		case 'f':
+			so.from = optarg;
+			break;
+		case 'o':
+			so.org = optarg;
+			break;
+		case 'T':
+			so.templates = optarg;
+			break;
+		case 'x':
+			so.xarf = 1;
+			break;
+		case 'S':
+			so.tls = 1;
+			break;
+		case 'm':
+			so.max_tries = atoi_safe(optarg);
+			if (so.max_tries < 1 || so.max_tries > 100) {
+				cli_error("bad --max-tries '%s'", optarg);
+				return SHIELD_EXIT_USAGE;
+			}
+			break;
+		case 'b':
+			so.backoff = atoi_safe(optarg);
+			if (so.backoff < 0 || so.backoff > 3600) {
+				cli_error("bad --backoff '%s'", optarg);
+				return SHIELD_EXIT_USAGE;
+			}
+			break;
+		case 'D':
+			so.dry_run_dir = optarg;
+			break;
+		case 'h':
+			usage(stdout);
+			return SHIELD_EXIT_OK;
+		default:
+			usage(stderr);
+			return SHIELD_EXIT_USAGE;
+		}
+	}
+	if (optind >= argc) {
+		cli_error("notify needs plan, send, unreachable or contacts; see "
+			  "'shield notify --help'");
+		return SHIELD_EXIT_USAGE;
+	}
+	const char *sub = argv[optind];
+	if (!strcmp(sub, "plan"))
+		return do_plan(db, json);
+	if (!strcmp(sub, "unreachable"))
+		return do_unreachable(db, json);
+	if (!strcmp(sub, "contacts"))
+		return do_contacts(argc - optind - 1, argv + optind + 1, db, json, source, lang,
+				   fmt, interval);
+	if (!strcmp(sub, "send")) {
+		struct contacts *ct;
+		struct store *st = open_store(db, &ct);
+		if (!st)
+			return SHIELD_EXIT_FAIL;
+		so.json = json;
+		int rc = notify_send(st, ct, &so, warn_cb, NULL);
+		contacts_free(ct);
+		store_close(st);
+		return rc;
+	}
+	cli_error("unknown notify command '%s'; see 'shield notify --help'", sub);
+	return SHIELD_EXIT_USAGE;
+}

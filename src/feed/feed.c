@@ -1,0 +1,1054 @@
+/*
+ * feed.c - feed parsing and incident folding (see feed.h).
+ *
+ * Hot path (a million-line Shadowserver CSV): lines come from zreader
+ * without copies, CSV splitting stops at the last column we use, the
+ * timestamp of the previous line is reused when the text is identical,
+ * and events fold into an open-addressing hash keyed by (IP, type) in
+ * memory. The store is touched once per run: one query for incidents
+ * still open inside the window, then one transaction of inserts and
+ * updates. A run that fails before the commit writes nothing.
+ * Incident rule: an event joins an incident of the same IP and type if
+ * the incident would still span at most the window; otherwise it opens
+ * a new incident. Events joining an incident already notified are
+ * counted on it and do not cause a new notification.
+ * No global state; every limit is in feed.h.
+ */
+#include "feed/feed.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "common/xalloc.h"
+#include "enrich/asn_io.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+
+#define MAX_COLS 256
+
+enum col { C_IP, C_TIME, C_PORT, C_TYPE, C_TAG, C_HOST, C_ASN, C_TLP, C_SOURCE, C_N };
+
+struct feed_parser {
+	enum feed_format fmt;
+	char sep;
+	int col[C_N]; /* -1 = absent */
+	int maxcol;
+	char default_type[FEED_MAX_LABEL + 1];
+	int64_t default_time;
+	char last_ts[40];
+	size_t last_ts_len;
+	int64_t last_ts_val;
+};
+
+void feed_label(char *dst, const char *s, size_t n)
+{
+	size_t w = 0;
+	while (n && (*s == ' ' || *s == '"')) {
+		s++;
+		n--;
+	}
+	for (size_t i = 0; i < n && w < FEED_MAX_LABEL; i++) {
+		unsigned char c = (unsigned char)tolower((unsigned char)s[i]);
+		if (isalnum(c) || c == '.' || c == '_' || c == '-' || c == ':')
+			dst[w++] = (char)c;
+		else if (c == ' ' || c == '/')
+			dst[w++] = '_';
+		else if (c == ';' || c == ',')
+			break; /* first of a list ("tag1;tag2") */
+	}
+	while (w && dst[w - 1] == '_')
+		w--;
+	dst[w] = '\0';
+}
+
+/* type_from_name - "2019-09-04-scan_smb-be-geo.csv" -> "scan_smb",
+ * "test_smb.csv" -> "test_smb": Shadowserver names its files by report. */
+static void type_from_name(char *dst, const char *path)
+{
+	const char *b = strrchr(path, '/');
+	b = b ? b + 1 : path;
+	if (strlen(b) > 11 && isdigit((unsigned char)b[0]) && b[4] == '-' && b[7] == '-' &&
+	    b[10] == '-')
+		b += 11;
+	size_t n = 0;
+	while (b[n] && b[n] != '.' && !(b[n] == '-' && n > 0))
+		n++;
+	feed_label(dst, b, n);
+	if (!dst[0])
+		snprintf(dst, FEED_MAX_LABEL + 1, "unknown");
+}
+
+struct feed_parser *feed_parser_new(const char *path, const char *default_type,
+				    int64_t default_time)
+{
+	struct feed_parser *p = xcalloc(1, sizeof *p);
+	for (int i = 0; i < C_N; i++)
+		p->col[i] = -1;
+	if (default_type && *default_type)
+		feed_label(p->default_type, default_type, strlen(default_type));
+	else
+		type_from_name(p->default_type, path ? path : "feed");
+	p->default_time = default_time;
+	return p;
+}
+
+void feed_parser_free(struct feed_parser *p)
+{
+	free(p);
+}
+
+enum feed_format feed_parser_format(const struct feed_parser *p)
+{
+	return p->fmt;
+}
+
+/* days_from_civil - Howard Hinnant's algorithm: no timegm() and no TZ. */
+static int64_t days_from_civil(int64_t y, unsigned m, unsigned d)
+{
+	y -= m <= 2;
+	int64_t era = (y >= 0 ? y : y - 399) / 400;
+	unsigned yoe = (unsigned)(y - era * 400);
+	unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	return era * 146097 + (int64_t)doe - 719468;
+}
+
+static int digits(const char *s, size_t n, int *out)
+{
+	int v = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int feed_parse_time(const char *s, size_t n, int64_t *out)
+{
+	while (n && (*s == ' ' || *s == '"')) {
+		s++;
+		n--;
+	}
+	while (n && (s[n - 1] == ' ' || s[n - 1] == '"'))
+		n--;
+	if (n == 0)
+		return -1;
+	size_t i = 0;
+	while (i < n && s[i] >= '0' && s[i] <= '9')
+		i++;
+	if (i == n && n <= 11) { /* Unix seconds */
+		int64_t v = 0;
+		for (size_t k = 0; k < n; k++)
+			v = v * 10 + (s[k] - '0');
+		*out = v;
+		return 0;
+	}
+	int Y, M, D, h = 0, mi = 0, sec = 0;
+	if (n < 10 || s[4] != '-' || s[7] != '-' || digits(s, 4, &Y) || digits(s + 5, 2, &M) ||
+	    digits(s + 8, 2, &D) || M < 1 || M > 12 || D < 1 || D > 31)
+		return -1;
+	i = 10;
+	if (i < n && (s[i] == ' ' || s[i] == 'T' || s[i] == 't')) {
+		i++;
+		if (i + 5 > n || s[i + 2] != ':' || digits(s + i, 2, &h) ||
+		    digits(s + i + 3, 2, &mi))
+			return -1;
+		i += 5;
+		if (i < n && s[i] == ':') {
+			if (i + 3 > n || digits(s + i + 1, 2, &sec))
+				return -1;
+			i += 3;
+		}
+		if (i < n && (s[i] == '.' || s[i] == ',')) {
+			i++;
+			while (i < n && s[i] >= '0' && s[i] <= '9')
+				i++;
+		}
+		if (h > 23 || mi > 59 || sec > 60)
+			return -1;
+	}
+	int64_t off = 0;
+	while (i < n && s[i] == ' ')
+		i++;
+	if (i < n) {
+		if (s[i] == 'Z' || s[i] == 'z') {
+			i++;
+		} else if (n - i >= 3 && !strncasecmp(s + i, "UTC", 3)) {
+			i += 3;
+		} else if (s[i] == '+' || s[i] == '-') {
+			int sign = s[i] == '-' ? -1 : 1, oh, om = 0;
+			i++;
+			if (i + 2 > n || digits(s + i, 2, &oh))
+				return -1;
+			i += 2;
+			if (i < n && s[i] == ':')
+				i++;
+			if (i + 2 <= n && digits(s + i, 2, &om) == 0)
+				i += 2;
+			off = sign * (oh * 3600 + om * 60);
+		}
+	}
+	if (i != n)
+		return -1;
+	*out =
+	    days_from_civil(Y, (unsigned)M, (unsigned)D) * 86400 + h * 3600 + mi * 60 + sec - off;
+	return 0;
+}
+
+static int col_of(const char *h)
+{
+	static const struct {
+		const char *name;
+		int col;
+	} map[] = {
+	    {"ip", C_IP},
+	    {"src_ip", C_IP},
+	    {"source.ip", C_IP},
+	    {"source_ip", C_IP},
+	    {"ip_address", C_IP},
+	    {"ipaddress", C_IP},
+	    {"timestamp", C_TIME},
+	    {"time", C_TIME},
+	    {"time.source", C_TIME},
+	    {"datetime", C_TIME},
+	    {"date", C_TIME},
+	    {"event_time", C_TIME},
+	    {"first_seen", C_TIME},
+	    {"port", C_PORT},
+	    {"src_port", C_PORT},
+	    {"source.port", C_PORT},
+	    {"source_port", C_PORT},
+	    {"type", C_TYPE},
+	    {"classification.type", C_TYPE},
+	    {"report_type", C_TYPE},
+	    {"infection", C_TYPE},
+	    {"event_type", C_TYPE},
+	    {"category", C_TYPE},
+	    {"tag", C_TAG},
+	    {"hostname", C_HOST},
+	    {"source.fqdn", C_HOST},
+	    {"fqdn", C_HOST},
+	    {"asn", C_ASN},
+	    {"source.asn", C_ASN},
+	    {"src_asn", C_ASN},
+	    {"tlp", C_TLP},
+	    {"feed.name", C_SOURCE},
+	    {"feed", C_SOURCE},
+	    {"source", C_SOURCE},
+	};
+	for (size_t i = 0; i < sizeof map / sizeof *map; i++)
+		if (!strcasecmp(h, map[i].name))
+			return map[i].col;
+	return -1;
+}
+
+static int is_ip_token(const char *s, size_t n)
+{
+	struct asn_ip ip;
+	size_t k = 0;
+	while (k < n && s[k] != ' ' && s[k] != '\t' && s[k] != ',' && s[k] != ';' && s[k] != '#')
+		k++;
+	return asn_parse_ip(s, k, &ip) == 0;
+}
+
+/* detect - decide the format from the first line that is not blank or a
+ * comment; a CSV header is consumed here. Returns 0 if the line was a
+ * header (no event), 1 if it is data to parse, -1 if unrecognised. */
+static int detect(struct feed_parser *p, char *line, size_t len, char *why, size_t whylen)
+{
+	if (line[0] == '{') {
+		p->fmt = FEED_JSONL;
+		return 1;
+	}
+	if (is_ip_token(line, len)) {
+		p->fmt = FEED_IPLIST;
+		return 1;
+	}
+	p->sep = (memchr(line, '\t', len) && !memchr(line, ',', len)) ? '\t' : ',';
+	char *f[MAX_COLS];
+	size_t fl[MAX_COLS];
+	int nf = csv_split(line, len, p->sep, f, fl, MAX_COLS);
+	for (int i = 0; i < nf; i++) {
+		char h[64];
+		size_t n = fl[i] < sizeof h - 1 ? fl[i] : sizeof h - 1;
+		memcpy(h, f[i], n);
+		h[n] = '\0';
+		int c = col_of(h);
+		if (c >= 0 && p->col[c] < 0) {
+			p->col[c] = i;
+			if (i > p->maxcol)
+				p->maxcol = i;
+		}
+	}
+	if (p->col[C_IP] < 0) {
+		snprintf(why, whylen,
+			 "no IP column in the header (expected one of ip, src_ip, "
+			 "source.ip) and not an IP list or JSON Lines");
+		return -1;
+	}
+	p->fmt = FEED_CSV;
+	return 0;
+}
+
+static int get_time(struct feed_parser *p, const char *s, size_t n, int64_t *t)
+{
+	if (n == p->last_ts_len && n < sizeof p->last_ts && !memcmp(s, p->last_ts, n)) {
+		*t = p->last_ts_val;
+		return 0;
+	}
+	if (feed_parse_time(s, n, t))
+		return -1;
+	if (n < sizeof p->last_ts) {
+		memcpy(p->last_ts, s, n);
+		p->last_ts_len = n;
+		p->last_ts_val = *t;
+	}
+	return 0;
+}
+
+static int parse_port(const char *s, size_t n, int *port)
+{
+	int v;
+	if (n == 0) {
+		*port = 0;
+		return 0;
+	}
+	if (n > 5 || digits(s, n, &v) || v > 65535)
+		return -1;
+	*port = v;
+	return 0;
+}
+
+static void clean_event(struct feed_parser *p, struct feed_event *ev)
+{
+	memset(&ev->ip, 0, sizeof ev->ip);
+	ev->time = p->default_time;
+	ev->port = 0;
+	ev->feed_asn = 0;
+	ev->source[0] = ev->tlp[0] = '\0';
+	memcpy(ev->type, p->default_type, sizeof ev->type);
+}
+
+static int parse_csv(struct feed_parser *p, char *line, size_t len, struct feed_event *ev,
+		     char *why, size_t whylen)
+{
+	char *f[MAX_COLS];
+	size_t fl[MAX_COLS];
+	int nf = csv_split(line, len, p->sep, f, fl, p->maxcol + 1);
+	if (nf < 0) {
+		snprintf(why, whylen, "unterminated quote");
+		return -1;
+	}
+	int ci = p->col[C_IP];
+	if (ci >= nf) {
+		snprintf(why, whylen, "%d fields, the IP is field %d", nf, ci + 1);
+		return -1;
+	}
+	const char *ip = f[ci];
+	size_t ipl = fl[ci];
+	while (ipl && ip[ipl - 1] == ' ')
+		ipl--;
+	while (ipl && *ip == ' ') {
+		ip++;
+		ipl--;
+	}
+	if (asn_parse_ip(ip, ipl, &ev->ip)) {
+		snprintf(why, whylen, "not an IP address: '%.*s'", (int)(ipl > 60 ? 60 : ipl), ip);
+		return -1;
+	}
+	int c = p->col[C_TIME];
+	if (c >= 0 && c < nf && fl[c]) {
+		if (get_time(p, f[c], fl[c], &ev->time)) {
+			snprintf(why, whylen, "bad time '%.*s'", (int)(fl[c] > 40 ? 40 : fl[c]),
+				 f[c]);
+			return -1;
+		}
+	}
+	c = p->col[C_PORT];
+	if (c >= 0 && c < nf && parse_port(f[c], fl[c], &ev->port)) {
+		snprintf(why, whylen, "bad port '%.*s'", (int)(fl[c] > 10 ? 10 : fl[c]), f[c]);
+		return -1;
+	}
+	c = p->col[C_TYPE] >= 0 ? p->col[C_TYPE] : p->col[C_TAG];
+	if (c >= 0 && c < nf && fl[c]) {
+		char t[FEED_MAX_LABEL + 1];
+		feed_label(t, f[c], fl[c]);
+		if (t[0])
+			memcpy(ev->type, t, sizeof t);
+	}
+	c = p->col[C_ASN];
+	if (c >= 0 && c < nf && fl[c]) {
+		int v;
+		if (fl[c] <= 9 && digits(f[c], fl[c], &v) == 0)
+			ev->feed_asn = (uint32_t)v;
+	}
+	c = p->col[C_TLP];
+	if (c >= 0 && c < nf && fl[c])
+		feed_label(ev->tlp, f[c], fl[c]);
+	c = p->col[C_SOURCE];
+	if (c >= 0 && c < nf && fl[c])
+		feed_label(ev->source, f[c], fl[c]);
+	return 1;
+}
+
+static const char *jstr(json_t *o, const char *const *keys, size_t *n)
+{
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(o, *keys);
+		if (json_is_string(v)) {
+			*n = json_string_length(v);
+			return json_string_value(v);
+		}
+	}
+	return NULL;
+}
+
+static json_int_t jint(json_t *o, const char *const *keys, int *found)
+{
+	*found = 0;
+	for (; *keys; keys++) {
+		json_t *v = json_object_get(o, *keys);
+		if (json_is_integer(v)) {
+			*found = 1;
+			return json_integer_value(v);
+		}
+		if (json_is_string(v)) {
+			int x;
+			if (json_string_length(v) <= 9 &&
+			    digits(json_string_value(v), json_string_length(v), &x) == 0) {
+				*found = 1;
+				return x;
+			}
+		}
+	}
+	return 0;
+}
+
+static int parse_json(struct feed_parser *p, char *line, size_t len, struct feed_event *ev,
+		      char *why, size_t whylen)
+{
+	json_error_t je;
+	json_t *o = json_loadb(line, len, JSON_REJECT_DUPLICATES, &je);
+	if (!json_is_object(o)) {
+		snprintf(why, whylen, "not a JSON object: %s", o ? "other value" : je.text);
+		json_decref(o);
+		return -1;
+	}
+	static const char *const kip[] = {"ip", "source.ip", "src_ip", "source_ip", NULL};
+	static const char *const ktime[] = {"time", "timestamp", "time.source", "datetime", NULL};
+	static const char *const ktype[] = {"type", "classification.type", "report_type",
+					    "infection", NULL};
+	static const char *const kport[] = {"port", "source.port", "src_port", NULL};
+	static const char *const kasn[] = {"asn", "source.asn", NULL};
+	static const char *const ktlp[] = {"tlp", NULL};
+	static const char *const ksrc[] = {"feed.name", "feed", "source", NULL};
+	size_t n;
+	int rc = 1, found;
+	const char *s = jstr(o, kip, &n);
+	if (!s || asn_parse_ip(s, n, &ev->ip)) {
+		snprintf(why, whylen, "no valid \"ip\" / \"source.ip\"");
+		rc = -1;
+		goto out;
+	}
+	s = jstr(o, ktime, &n);
+	if (s && feed_parse_time(s, n, &ev->time)) {
+		snprintf(why, whylen, "bad time '%.*s'", (int)(n > 40 ? 40 : n), s);
+		rc = -1;
+		goto out;
+	}
+	json_int_t t = jint(o, ktime, &found);
+	if (found)
+		ev->time = t;
+	json_int_t port = jint(o, kport, &found);
+	if (found) {
+		if (port < 0 || port > 65535) {
+			snprintf(why, whylen, "bad port");
+			rc = -1;
+			goto out;
+		}
+		ev->port = (int)port;
+	}
+	json_int_t asn = jint(o, kasn, &found);
+	if (found && asn > 0 && asn <= (json_int_t)UINT32_MAX)
+		ev->feed_asn = (uint32_t)asn;
+	if ((s = jstr(o, ktype, &n)) != NULL && n) {
+		char tl[FEED_MAX_LABEL + 1];
+		feed_label(tl, s, n);
+		if (tl[0])
+			memcpy(ev->type, tl, sizeof tl);
+	}
+	if ((s = jstr(o, ktlp, &n)) != NULL)
+		feed_label(ev->tlp, s, n);
+	if ((s = jstr(o, ksrc, &n)) != NULL)
+		feed_label(ev->source, s, n);
+out:
+	json_decref(o);
+	return rc;
+}
+
+int feed_parser_line(struct feed_parser *p, char *line, size_t len, struct feed_event *ev,
+		     char *why, size_t whylen)
+{
+	while (len && (line[len - 1] == ' ' || line[len - 1] == '\t'))
+		line[--len] = '\0';
+	size_t lead = 0;
+	while (lead < len && (line[lead] == ' ' || line[lead] == '\t'))
+		lead++;
+	line += lead;
+	len -= lead;
+	if (len == 0 || line[0] == '#' || line[0] == ';')
+		return 0;
+	if (p->fmt == FEED_UNKNOWN) {
+		int r = detect(p, line, len, why, whylen);
+		if (r <= 0)
+			return r;
+	}
+	clean_event(p, ev);
+	switch (p->fmt) {
+	case FEED_CSV:
+		return parse_csv(p, line, len, ev, why, whylen);
+	case FEED_JSONL:
+		return parse_json(p, line, len, ev, why, whylen);
+	case FEED_IPLIST: {
+		size_t k = 0;
+		while (k < len && line[k] != ' ' && line[k] != '\t' && line[k] != ',' &&
+		       line[k] != ';' && line[k] != '#')
+			k++;
+		if (asn_parse_ip(line, k, &ev->ip)) {
+			snprintf(why, whylen, "not an IP address: '%.*s'", (int)(k > 60 ? 60 : k),
+				 line);
+			return -1;
+		}
+		return 1;
+	}
+	default:
+		snprintf(why, whylen, "unknown format");
+		return -1;
+	}
+}
+
+/* ---- incidents in memory ---- */
+
+struct inc {
+	struct asn_ip ip;
+	uint32_t type, source, tlp; /* interned label ids */
+	uint32_t asn;
+	int64_t first, last;
+	long events;
+	int port;
+	int64_t db_id; /* 0: new */
+	int64_t batch; /* from the store, for merged rows */
+	int dirty;     /* needs writing */
+	int32_t next;  /* next incident with the same key, -1 */
+};
+
+struct labels {
+	char (*v)[FEED_MAX_LABEL + 1];
+	size_t n, cap;
+};
+
+struct feed_run {
+	struct store *st;
+	const struct asn_table *t;
+	struct feed_opts o;
+	feed_warn_fn warn;
+	void *ctx;
+	struct inc *inc;
+	size_t ninc, capinc;
+	struct slot {
+		int32_t idx;  /* head incident of the key, -1 empty */
+		uint32_t tag; /* high hash bits: most probes end without touching inc[] */
+	} * slots;
+	size_t nslots;
+	struct labels lab;
+	int64_t min_time, max_time;
+	double t_parse, t_store;
+	struct {
+		char sha[65];
+		char *path;
+		char source[FEED_MAX_LABEL + 1];
+		long lines, events, bad;
+	} * files;
+	size_t nfiles;
+	long unrouted;
+};
+
+static uint32_t intern(struct labels *l, const char *s)
+{
+	/* few distinct labels per run (types, sources, TLP): linear is fine,
+	 * and the last hit is checked first */
+	for (size_t i = l->n; i-- > 0;)
+		if (!strcmp(l->v[i], s))
+			return (uint32_t)i;
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 16;
+		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
+	}
+	snprintf(l->v[l->n], sizeof l->v[l->n], "%s", s);
+	return (uint32_t)l->n++;
+}
+
+static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
+{
+	uint64_t h = ip->v6 ? ip->a6.hi * 0x9e3779b97f4a7c15ull ^ ip->a6.lo : ip->v4;
+	h ^= (uint64_t)type << 40 ^ (uint64_t)ip->v6 << 63;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 29;
+	return h;
+}
+
+static int same_key(const struct inc *a, const struct asn_ip *ip, uint32_t type)
+{
+	if (a->type != type || a->ip.v6 != ip->v6)
+		return 0;
+	return ip->v6 ? (a->ip.a6.hi == ip->a6.hi && a->ip.a6.lo == ip->a6.lo) : a->ip.v4 == ip->v4;
+}
+
+/* rehash - double the slot array. Chains stay linked through next; the
+ * head of a key's chain is its newest incident, so walking from the top
+ * index down and taking the first incident of each key rebuilds it. */
+static void rehash(struct feed_run *r)
+{
+	size_t ns = r->nslots ? r->nslots * 2 : 1 << 16;
+	struct slot *s = xmalloc(ns * sizeof *s);
+	for (size_t i = 0; i < ns; i++)
+		s[i].idx = -1;
+	free(r->slots);
+	r->slots = s;
+	r->nslots = ns;
+	for (size_t i = r->ninc; i-- > 0;) {
+		struct inc *x = &r->inc[i];
+		uint64_t hv = key_hash(&x->ip, x->type);
+		size_t m = ns - 1, h = hv & m;
+		for (;;) {
+			int32_t k = s[h].idx;
+			if (k < 0) {
+				s[h].idx = (int32_t)i;
+				s[h].tag = (uint32_t)(hv >> 32);
+				break;
+			}
+			if (s[h].tag == (uint32_t)(hv >> 32) &&
+			    same_key(&r->inc[k], &x->ip, x->type))
+				break;
+			h = (h + 1) & m;
+		}
+	}
+}
+
+/* find_slot - the slot of key (its head, or the empty slot to fill). */
+static size_t find_slot(struct feed_run *r, const struct asn_ip *ip, uint32_t type, uint32_t *tag)
+{
+	uint64_t hv = key_hash(ip, type);
+	size_t m = r->nslots - 1, h = hv & m;
+	*tag = (uint32_t)(hv >> 32);
+	for (;;) {
+		int32_t k = r->slots[h].idx;
+		if (k < 0 || (r->slots[h].tag == *tag && same_key(&r->inc[k], ip, type)))
+			return h;
+		h = (h + 1) & m;
+	}
+}
+
+static struct inc *new_inc(struct feed_run *r)
+{
+	if (r->ninc == r->capinc) {
+		r->capinc = r->capinc ? r->capinc * 2 : 1 << 15;
+		r->inc = xrealloc(r->inc, r->capinc * sizeof *r->inc);
+	}
+	struct inc *x = &r->inc[r->ninc++];
+	memset(x, 0, sizeof *x);
+	x->next = -1;
+	return x;
+}
+
+/* fold - add one event (or a stored incident when db_id != 0). */
+static void fold(struct feed_run *r, const struct asn_ip *ip, uint32_t type, int64_t first,
+		 int64_t last, long events, const struct inc *proto)
+{
+	if ((r->ninc + 1) * 2 > r->nslots)
+		rehash(r);
+	uint32_t tag;
+	size_t s = find_slot(r, ip, type, &tag);
+	int32_t k = r->slots[s].idx;
+	long w = r->o.window;
+	for (int32_t i = k; i >= 0; i = r->inc[i].next) {
+		struct inc *x = &r->inc[i];
+		int64_t nf = first < x->first ? first : x->first;
+		int64_t nl = last > x->last ? last : x->last;
+		if (nl - nf > w)
+			continue;
+		if (proto && proto->db_id && x->db_id)
+			continue; /* never merge two stored incidents */
+		x->first = nf;
+		x->last = nl;
+		x->events += events;
+		x->dirty = 1;
+		if (proto && proto->db_id) {
+			x->db_id = proto->db_id;
+			x->batch = proto->batch;
+		}
+		if (!x->port && proto && proto->port)
+			x->port = proto->port;
+		return;
+	}
+	struct inc *x = new_inc(r);
+	if (proto)
+		*x = *proto;
+	x->ip = *ip;
+	x->type = type;
+	x->first = first;
+	x->last = last;
+	x->events = events;
+	x->dirty = proto && proto->db_id ? 0 : 1;
+	x->next = k;
+	r->slots[s].idx = (int32_t)(r->ninc - 1);
+	r->slots[s].tag = tag;
+}
+
+struct feed_run *feed_run_new(struct store *st, const struct asn_table *t,
+			      const struct feed_opts *o, feed_warn_fn warn, void *ctx)
+{
+	struct feed_run *r = xcalloc(1, sizeof *r);
+	r->st = st;
+	r->t = t;
+	r->o = *o;
+	if (r->o.window <= 0)
+		r->o.window = FEED_DEFAULT_WINDOW;
+	if (!r->o.now)
+		r->o.now = (int64_t)time(NULL);
+	if (!r->o.tlp || !*r->o.tlp)
+		r->o.tlp = "amber";
+	r->warn = warn;
+	r->ctx = ctx;
+	r->min_time = INT64_MAX;
+	rehash(r);
+	return r;
+}
+
+void feed_run_free(struct feed_run *r)
+{
+	if (!r)
+		return;
+	for (size_t i = 0; i < r->nfiles; i++)
+		free(r->files[i].path);
+	free(r->files);
+	free(r->inc);
+	free(r->slots);
+	free(r->lab.v);
+	free(r);
+}
+
+static void rwarn(struct feed_run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+#include <stdarg.h>
+static void rwarn(struct feed_run *r, const char *fmt, ...)
+{
+	char msg[700];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof msg, fmt, ap);
+	va_end(ap);
+	if (r->warn)
+		r->warn(r->ctx, msg);
+}
+
+/* sha256_file - hex SHA-256 of the file's bytes as stored on disk. */
+static int sha256_file(const char *path, char out[65], char *why, size_t whylen)
+{
+	int fd = strcmp(path, "-") ? open(path, O_RDONLY | O_CLOEXEC) : -1;
+	if (fd < 0) {
+		snprintf(why, whylen, "cannot open '%s': %s", path,
+			 strcmp(path, "-") ? strerror(errno) : "stdin cannot be hashed twice");
+		return -1;
+	}
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	size_t bs = 1 << 20;
+	unsigned char *buf = xmalloc(bs);
+	ssize_t n;
+	while ((n = read(fd, buf, bs)) > 0)
+		EVP_DigestUpdate(c, buf, (size_t)n);
+	int rc = n < 0 ? -1 : 0;
+	if (rc)
+		snprintf(why, whylen, "cannot read '%s': %s", path, strerror(errno));
+	unsigned char md[32];
+	unsigned mdl = 0;
+	EVP_DigestFinal_ex(c, md, &mdl);
+	EVP_MD_CTX_free(c);
+	free(buf);
+	close(fd);
+	for (int i = 0; i < 32; i++)
+		snprintf(out + 2 * i, 3, "%02x", md[i]);
+	return rc;
+}
+
+int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->path = path;
+	if (sha256_file(path, res->sha256, res->error, sizeof res->error)) {
+		res->failed = 1;
+		return -1;
+	}
+	for (size_t i = 0; i < r->nfiles; i++)
+		if (!strcmp(r->files[i].sha, res->sha256)) {
+			res->duplicate = 1;
+			return 0;
+		}
+	if (!r->o.force &&
+	    store_feed_file_seen(r->st, res->sha256, &res->loaded_before) == STORE_DUP) {
+		res->duplicate = 1;
+		return 0;
+	}
+	struct zreader *z = zr_open(path, FEED_MAX_LINE, res->error, sizeof res->error);
+	if (!z) {
+		res->failed = 1;
+		return -1;
+	}
+	struct feed_parser *p = feed_parser_new(path, r->o.type, r->o.now);
+	char src[FEED_MAX_LABEL + 1];
+	if (r->o.source && *r->o.source) {
+		feed_label(src, r->o.source, strlen(r->o.source));
+	} else {
+		const char *b = strrchr(path, '/');
+		b = b ? b + 1 : path;
+		feed_label(src, b, strcspn(b, "."));
+	}
+	if (!src[0])
+		snprintf(src, sizeof src, "feed");
+	char deftlp[FEED_MAX_LABEL + 1];
+	feed_label(deftlp, r->o.tlp, strlen(r->o.tlp));
+	uint32_t src_id = intern(&r->lab, src), tlp_id = intern(&r->lab, deftlp);
+	uint32_t last_type_id = UINT32_MAX;
+	char last_type[FEED_MAX_LABEL + 1] = "";
+	char *line, why[300];
+	size_t len;
+	int toolong, rc;
+	long warned = 0;
+	/* Events are parsed in batches and their AS looked up in one tight
+	 * loop: independent lookups overlap their cache misses, which measured
+	 * several times faster than one lookup between two parses. */
+	enum { BATCH = 512 };
+	struct feed_event *evs = xmalloc(BATCH * sizeof *evs);
+	uint32_t asns[BATCH];
+	size_t nev = 0;
+	for (;;) {
+		rc = zr_getline(z, &line, &len, &toolong);
+		if (rc > 0) {
+			res->lines++;
+			int k;
+			if (toolong) {
+				snprintf(why, sizeof why, "line longer than %u bytes",
+					 FEED_MAX_LINE);
+				k = -1;
+			} else {
+				k = feed_parser_line(p, line, len, &evs[nev], why, sizeof why);
+			}
+			if (k < 0) {
+				res->bad++;
+				if (warned++ < 50)
+					rwarn(r, "%s:%ld: %s; line skipped", path, res->lines, why);
+				if (feed_parser_format(p) == FEED_UNKNOWN &&
+				    strstr(why, "no IP column"))
+					break; /* without a usable header nothing can be read */
+				continue;
+			}
+			if (k == 0)
+				continue;
+			res->events++;
+			if (++nev < BATCH)
+				continue;
+		}
+		for (size_t i = 0; i < nev; i++)
+			asns[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6)
+					       : asn_table_find4(r->t, evs[i].ip.v4);
+		for (size_t i = 0; i < nev; i++) {
+			struct feed_event *ev = &evs[i];
+			uint32_t type_id;
+			if (last_type_id != UINT32_MAX && !strcmp(ev->type, last_type)) {
+				type_id = last_type_id;
+			} else {
+				type_id = intern(&r->lab, ev->type);
+				last_type_id = type_id;
+				memcpy(last_type, ev->type, sizeof last_type);
+			}
+			struct inc proto;
+			memset(&proto, 0, sizeof proto);
+			proto.asn = asns[i];
+			if (!proto.asn) {
+				proto.asn = ev->feed_asn; /* the feed's own opinion beats nothing */
+				r->unrouted += !ev->feed_asn;
+			}
+			proto.port = ev->port;
+			proto.source = ev->source[0] ? intern(&r->lab, ev->source) : src_id;
+			proto.tlp = ev->tlp[0] ? intern(&r->lab, ev->tlp) : tlp_id;
+			if (ev->time < r->min_time)
+				r->min_time = ev->time;
+			if (ev->time > r->max_time)
+				r->max_time = ev->time;
+			fold(r, &ev->ip, type_id, ev->time, ev->time, 1, &proto);
+		}
+		nev = 0;
+		if (rc <= 0)
+			break;
+	}
+	free(evs);
+	if (rc < 0) {
+		rwarn(r, "%s: read error after line %ld: %s (lines before it are kept)", path,
+		      res->lines, zr_error(z));
+		res->bad++;
+	}
+	if (warned > 50)
+		rwarn(r, "%s: %ld malformed lines in all", path, res->bad);
+	res->format = feed_parser_format(p);
+	feed_parser_free(p);
+	zr_close(z);
+	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
+	memcpy(r->files[r->nfiles].sha, res->sha256, 65);
+	r->files[r->nfiles].path = xstrdup(path);
+	memcpy(r->files[r->nfiles].source, src, sizeof src);
+	r->files[r->nfiles].lines = res->lines;
+	r->files[r->nfiles].events = res->events;
+	r->files[r->nfiles].bad = res->bad;
+	r->nfiles++;
+	return 0;
+}
+
+struct merge_ctx {
+	struct feed_run *r;
+	int failed;
+};
+
+/* merge_stored - fold an incident from the store into the run: if a new
+ * in-memory incident of the same key fits its window, they become one
+ * (the stored row is updated); otherwise it only takes part as a chain
+ * member so later events can still join it. */
+static int merge_stored(void *ctx, const struct incident_row *row)
+{
+	struct merge_ctx *m = ctx;
+	struct feed_run *r = m->r;
+	struct asn_ip ip;
+	if (asn_parse_ip(row->ip, strlen(row->ip), &ip))
+		return 0;
+	uint32_t type = intern(&r->lab, row->type);
+	if ((r->ninc + 1) * 2 > r->nslots)
+		rehash(r);
+	uint32_t tag;
+	size_t s = find_slot(r, &ip, type, &tag);
+	for (int32_t i = r->slots[s].idx; i >= 0; i = r->inc[i].next) {
+		struct inc *x = &r->inc[i];
+		if (x->db_id)
+			continue;
+		int64_t nf = row->first_time < x->first ? row->first_time : x->first;
+		int64_t nl = row->last_time > x->last ? row->last_time : x->last;
+		if (nl - nf > r->o.window)
+			continue;
+		x->first = nf;
+		x->last = nl;
+		x->events += row->events;
+		x->db_id = row->id;
+		x->batch = row->batch_id;
+		x->dirty = 1;
+		return 0;
+	}
+	return 0;
+}
+
+int feed_run_commit(struct feed_run *r, struct feed_totals *tot, char *why, size_t whylen)
+{
+	memset(tot, 0, sizeof *tot);
+	struct store *st = r->st;
+	if (store_begin(st) != STORE_OK) {
+		snprintf(why, whylen, "%s", store_errmsg(st));
+		return -1;
+	}
+	/* Only keys seen in this run can merge; stored incidents that end
+	 * before the earliest new event minus the window cannot. */
+	if (r->ninc && r->min_time != INT64_MAX) {
+		struct merge_ctx m = {r, 0};
+		if (store_incidents_since(st, r->min_time - r->o.window, merge_stored, &m) !=
+		    STORE_OK) {
+			snprintf(why, whylen, "reading open incidents: %s",
+				 store_notify_errmsg(st));
+			store_rollback(st);
+			return -1;
+		}
+	}
+	struct incident_writer *w = store_incident_writer(st);
+	if (!w) {
+		snprintf(why, whylen, "%s", store_notify_errmsg(st));
+		store_rollback(st);
+		return -1;
+	}
+	char ipbuf[64];
+	int64_t first_id = 0;
+	for (size_t i = 0; i < r->ninc; i++) {
+		struct inc *x = &r->inc[i];
+		if (!x->dirty)
+			continue;
+		int rc;
+		if (x->db_id) {
+			rc = store_incident_update(w, x->db_id, x->first, x->last, x->events);
+			tot->incidents_merged++;
+		} else {
+			asn_format_ip(&x->ip, ipbuf, sizeof ipbuf);
+			struct incident_row row = {
+			    0,
+			    r->lab.v[x->type],
+			    ipbuf,
+			    r->lab.v[x->source],
+			    r->lab.v[x->tlp],
+			    x->asn,
+			    x->first,
+			    x->last,
+			    x->events,
+			    x->port,
+			    0,
+			};
+			rc = store_incident_insert(w, &row, &x->db_id);
+			if (!first_id)
+				first_id = x->db_id;
+			tot->incidents_new++;
+		}
+		if (rc != STORE_OK) {
+			snprintf(why, whylen, "writing incidents: %s", store_notify_errmsg(st));
+			store_incident_writer_free(w);
+			store_rollback(st);
+			return -1;
+		}
+		x->dirty = 0;
+	}
+	store_incident_writer_free(w);
+	for (size_t i = 0; i < r->nfiles; i++) {
+		if (store_feed_file_add(st, r->files[i].sha, r->files[i].path, r->files[i].source,
+					r->files[i].lines, r->files[i].events, r->files[i].bad,
+					first_id, r->max_time) != STORE_OK) {
+			snprintf(why, whylen, "recording feed file: %s", store_notify_errmsg(st));
+			store_rollback(st);
+			return -1;
+		}
+		tot->files++;
+		tot->events += r->files[i].events;
+		tot->bad += r->files[i].bad;
+	}
+	if (store_commit(st) != STORE_OK) {
+		snprintf(why, whylen, "%s", store_errmsg(st));
+		store_rollback(st);
+		return -1;
+	}
+	tot->unrouted = r->unrouted;
+	return 0;
+}

@@ -1,0 +1,208 @@
+/*
+ * plan.c - group unbatched incidents into notification batches (plan.h).
+ *
+ * One pass over the unbatched incidents: each is resolved to its contact
+ * (prefix contact, else AS contact) and counted into the group (contact,
+ * AS) found through a small open-addressing hash; distinct IPs per group
+ * are counted with a second hash set of (group, address). Both are sized
+ * to the data and freed at the end: no global state.
+ */
+#include "notify/plan.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/xalloc.h"
+#include "enrich/asn.h"
+#include "notify/contacts.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+
+struct ipkey {
+	uint64_t hi, lo; /* v4 in lo with hi = 1<<63 marker */
+	uint32_t group;
+	uint32_t used;
+};
+
+struct pctx {
+	struct plan *p;
+	const struct contacts *c;
+	int keep_ids;
+	int64_t *gkeys; /* group hash: (contact index+1)<<32 | asn, -1 empty */
+	uint32_t *gidx;
+	size_t gslots;
+	struct ipkey *ips;
+	size_t islots, nips;
+	const struct contact *last_ct;
+};
+
+static uint64_t mix(uint64_t h)
+{
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdull;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ull;
+	h ^= h >> 33;
+	return h;
+}
+
+static void ips_grow(struct pctx *x)
+{
+	size_t ns = x->islots ? x->islots * 2 : 1 << 16;
+	struct ipkey *n = xcalloc(ns, sizeof *n);
+	for (size_t i = 0; i < x->islots; i++) {
+		struct ipkey *k = &x->ips[i];
+		if (!k->used)
+			continue;
+		size_t h = mix(k->hi * 31 ^ k->lo ^ (uint64_t)k->group << 17) & (ns - 1);
+		while (n[h].used)
+			h = (h + 1) & (ns - 1);
+		n[h] = *k;
+	}
+	free(x->ips);
+	x->ips = n;
+	x->islots = ns;
+}
+
+/* ip_add - 1 when (group, ip) is new. */
+static int ip_add(struct pctx *x, uint32_t group, const struct asn_ip *ip)
+{
+	if ((x->nips + 1) * 2 > x->islots)
+		ips_grow(x);
+	uint64_t hi = ip->v6 ? ip->a6.hi : 1ull << 63, lo = ip->v6 ? ip->a6.lo : ip->v4;
+	size_t h = mix(hi * 31 ^ lo ^ (uint64_t)group << 17) & (x->islots - 1);
+	for (;;) {
+		struct ipkey *k = &x->ips[h];
+		if (!k->used) {
+			k->hi = hi;
+			k->lo = lo;
+			k->group = group;
+			k->used = 1;
+			x->nips++;
+			return 1;
+		}
+		if (k->hi == hi && k->lo == lo && k->group == group)
+			return 0;
+		h = (h + 1) & (x->islots - 1);
+	}
+}
+
+static uint32_t group_of(struct pctx *x, const struct contact *ct, uint32_t asn)
+{
+	struct plan *p = x->p;
+	int64_t key =
+	    (int64_t)((uint64_t)(ct ? (uint32_t)(ct - contacts_at(x->c, 0)) + 1 : 0) << 32 | asn);
+	if ((p->n + 1) * 2 > x->gslots) {
+		size_t ns = x->gslots ? x->gslots * 2 : 1024;
+		int64_t *nk = xmalloc(ns * sizeof *nk);
+		uint32_t *ni = xmalloc(ns * sizeof *ni);
+		memset(nk, 0xff, ns * sizeof *nk);
+		for (size_t i = 0; i < x->gslots; i++) {
+			if (x->gkeys[i] < 0)
+				continue;
+			size_t h = mix((uint64_t)x->gkeys[i]) & (ns - 1);
+			while (nk[h] >= 0)
+				h = (h + 1) & (ns - 1);
+			nk[h] = x->gkeys[i];
+			ni[h] = x->gidx[i];
+		}
+		free(x->gkeys);
+		free(x->gidx);
+		x->gkeys = nk;
+		x->gidx = ni;
+		x->gslots = ns;
+	}
+	size_t h = mix((uint64_t)key) & (x->gslots - 1);
+	while (x->gkeys[h] >= 0) {
+		if (x->gkeys[h] == key)
+			return x->gidx[h];
+		h = (h + 1) & (x->gslots - 1);
+	}
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 256;
+		p->v = xrealloc(p->v, p->cap * sizeof *p->v);
+	}
+	struct plan_batch *b = &p->v[p->n];
+	memset(b, 0, sizeof *b);
+	b->asn = asn;
+	b->contact = ct;
+	b->first = INT64_MAX;
+	x->gkeys[h] = key;
+	x->gidx[h] = (uint32_t)p->n;
+	return (uint32_t)p->n++;
+}
+
+static int each(void *ctx, const struct incident_row *r)
+{
+	struct pctx *x = ctx;
+	struct asn_ip ip;
+	if (asn_parse_ip(r->ip, strlen(r->ip), &ip))
+		return 0; /* written by feed.c from a parsed address: cannot happen */
+	const struct contact *ct = contacts_resolve(x->c, &ip, r->asn);
+	uint32_t g = group_of(x, ct, r->asn);
+	struct plan_batch *b = &x->p->v[g];
+	b->events += r->events;
+	b->incidents++;
+	b->distinct_ips += ip_add(x, g, &ip);
+	if (r->first_time < b->first)
+		b->first = r->first_time;
+	if (r->last_time > b->last)
+		b->last = r->last_time;
+	x->p->incidents++;
+	x->p->events += r->events;
+	if (x->keep_ids) {
+		if (b->nids == b->capids) {
+			b->capids = b->capids ? b->capids * 2 : 16;
+			b->ids = xrealloc(b->ids, b->capids * sizeof *b->ids);
+		}
+		b->ids[b->nids++] = r->id;
+	}
+	return 0;
+}
+
+static int cmp_batch(const void *a, const void *b)
+{
+	const struct plan_batch *x = a, *y = b;
+	if (x->asn != y->asn)
+		return x->asn < y->asn ? -1 : 1;
+	const char *ax = x->contact ? x->contact->address : "";
+	const char *ay = y->contact ? y->contact->address : "";
+	return strcmp(ax, ay);
+}
+
+int plan_build(struct store *st, const struct contacts *c, int64_t now, int keep_ids,
+	       struct plan *p, char *why, size_t whylen)
+{
+	memset(p, 0, sizeof *p);
+	struct pctx x = {p, c, keep_ids, NULL, NULL, 0, NULL, 0, 0, NULL};
+	int rc = store_incidents_unbatched(st, each, &x);
+	free(x.gkeys);
+	free(x.gidx);
+	free(x.ips);
+	if (rc != STORE_OK) {
+		snprintf(why, whylen, "reading incidents: %s", store_notify_errmsg(st));
+		plan_free(p);
+		return -1;
+	}
+	if (p->n) /* qsort on an empty (NULL) array is undefined */
+		qsort(p->v, p->n, sizeof *p->v, cmp_batch);
+	for (size_t i = 0; i < p->n; i++) {
+		struct plan_batch *b = &p->v[i];
+		if (!b->contact)
+			continue;
+		int64_t last = 0;
+		store_batch_last_for(st, b->contact->address, b->asn, &last);
+		b->due_at = last ? last + b->contact->interval : now;
+		b->due = b->due_at <= now;
+	}
+	return 0;
+}
+
+void plan_free(struct plan *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i].ids);
+	free(p->v);
+	memset(p, 0, sizeof *p);
+}

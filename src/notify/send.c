@@ -1,0 +1,819 @@
+/*
+ * send.c - render notification mails and deliver them over SMTP with
+ * libcurl (see send.h for the state machine).
+ *
+ * The message: multipart/mixed with the human text (template of the
+ * contact's language, quoted-printable UTF-8), a CSV attachment with one
+ * row per incident, and optionally one XARF v4 JSON attachment per
+ * incident. Headers: RFC 2047 for anything non-ASCII (an unencoded UTF-8
+ * Subject makes Postfix demand SMTPUTF8 and bounce, REAL-COMPONENTS 5),
+ * Auto-Submitted: auto-generated, the ticket in the Subject, and a
+ * Message-ID derived from the batch so every retry is the same message.
+ * Lines end in CRLF; libcurl dot-stuffs the body.
+ * Security: header values come from the store (addresses checked at
+ * import) and templates (the operator's); CR and LF are removed from
+ * every header value before it is written.
+ */
+#include "notify/send.h"
+
+#include <curl/curl.h>
+#include <errno.h>
+#include <jansson.h>
+#include <openssl/evp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "cli/cli.h"
+#include "common/buf.h"
+#include "common/xalloc.h"
+#include "notify/contacts.h"
+#include "notify/plan.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+
+#ifndef SHIELD_DATADIR
+#define SHIELD_DATADIR "data"
+#endif
+
+#define MAX_MESSAGE (64u * 1024u * 1024u)
+/* XARF attachments per mail: an abuse desk tool parses each one; above
+ * this the CSV alone carries the incidents. */
+#define MAX_XARF_PARTS 500
+
+/* ---- encoding helpers ---- */
+
+static void add_crlf_clean(struct buf *b, const char *s)
+{
+	for (; *s; s++)
+		if (*s != '\r' && *s != '\n')
+			buf_addc(b, *s);
+}
+
+void mime_encode_header(struct buf *out, const char *name, const char *value)
+{
+	int plain = 1;
+	for (const unsigned char *p = (const unsigned char *)value; *p; p++)
+		if (*p >= 0x80 || *p < 0x20)
+			plain = 0;
+	buf_printf(out, "%s: ", name);
+	if (plain) {
+		add_crlf_clean(out, value);
+		buf_adds(out, "\r\n");
+		return;
+	}
+	/* encoded words of at most 45 input bytes (60 base64 chars), split on
+	 * UTF-8 character boundaries, folded onto continuation lines */
+	size_t n = strlen(value), i = 0;
+	int first = 1;
+	while (i < n) {
+		size_t take = n - i > 45 ? 45 : n - i;
+		while (take < n - i && take > 0 && ((unsigned char)value[i + take] & 0xc0) == 0x80)
+			take--;
+		unsigned char enc[64];
+		EVP_EncodeBlock(enc, (const unsigned char *)value + i, (int)take);
+		if (!first)
+			buf_adds(out, "\r\n ");
+		buf_printf(out, "=?utf-8?B?%s?=", (const char *)enc);
+		first = 0;
+		i += take;
+	}
+	buf_adds(out, "\r\n");
+}
+
+static void add_base64(struct buf *b, const void *data, size_t len)
+{
+	const unsigned char *p = data;
+	unsigned char enc[80];
+	for (size_t i = 0; i < len; i += 57) {
+		size_t n = len - i > 57 ? 57 : len - i;
+		EVP_EncodeBlock(enc, p + i, (int)n);
+		buf_adds(b, (const char *)enc);
+		buf_adds(b, "\r\n");
+	}
+}
+
+/* add_qp - quoted-printable (RFC 2045) of UTF-8 text with LF or CRLF
+ * line ends; soft breaks keep lines under 76 characters. */
+static void add_qp(struct buf *b, const char *s)
+{
+	int col = 0;
+	for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+		if (*p == '\r')
+			continue;
+		if (*p == '\n') {
+			buf_adds(b, "\r\n");
+			col = 0;
+			continue;
+		}
+		int enc = *p == '=' || *p >= 0x7f || (*p < 0x20 && *p != '\t') ||
+			  ((*p == ' ' || *p == '\t') && (p[1] == '\n' || p[1] == '\r' || !p[1])) ||
+			  (col == 0 && *p == '.');
+		int w = enc ? 3 : 1;
+		if (col + w > 75) {
+			buf_adds(b, "=\r\n");
+			col = 0;
+		}
+		if (enc)
+			buf_printf(b, "=%02X", *p);
+		else
+			buf_addc(b, (char)*p);
+		col += w;
+	}
+	buf_adds(b, "\r\n");
+}
+
+void template_render(struct buf *out, const char *tpl, const char *const *names,
+		     const char *const *vals, int n)
+{
+	const char *p = tpl;
+	while (*p) {
+		const char *o = strstr(p, "{{");
+		if (!o) {
+			buf_adds(out, p);
+			return;
+		}
+		buf_add(out, p, (size_t)(o - p));
+		const char *c = strstr(o + 2, "}}");
+		if (!c) {
+			buf_adds(out, o);
+			return;
+		}
+		size_t kl = (size_t)(c - o - 2);
+		int hit = 0;
+		for (int i = 0; i < n; i++)
+			if (strlen(names[i]) == kl && !memcmp(names[i], o + 2, kl)) {
+				buf_adds(out, vals[i]);
+				hit = 1;
+				break;
+			}
+		if (!hit)
+			buf_add(out, o, (size_t)(c + 2 - o));
+		p = c + 2;
+	}
+}
+
+void xarf_type_of(const char *t, const char **category, const char **type)
+{
+	if (strstr(t, "scanner") || strstr(t, "port_scan") || strstr(t, "portscan")) {
+		*category = "connection";
+		*type = "port_scan";
+	} else if (!strncmp(t, "scan_", 5) || strstr(t, "open") || strstr(t, "accessible") ||
+		   strstr(t, "vulnerable") || strstr(t, "exposed")) {
+		*category = "vulnerability";
+		*type = "open_service";
+	} else if (strstr(t, "bot") || strstr(t, "infect") || strstr(t, "drone") ||
+		   strstr(t, "sinkhole") || strstr(t, "malware") || strstr(t, "compromis")) {
+		*category = "infrastructure";
+		*type = "botnet";
+	} else if (strstr(t, "brute") || strstr(t, "login")) {
+		*category = "connection";
+		*type = "login_attack";
+	} else if (strstr(t, "ddos")) {
+		*category = "connection";
+		*type = "ddos";
+	} else {
+		*category = "reputation";
+		*type = "threat_intelligence";
+	}
+}
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* uuid_for - a UUIDv4-shaped id derived from text, so the XARF report_id
+ * of an incident is the same in every retry of its batch. */
+static void uuid_for(const char *text, char out[37])
+{
+	unsigned char md[32];
+	unsigned mdl = 0;
+	EVP_Digest(text, strlen(text), md, &mdl, EVP_sha256(), NULL);
+	md[6] = (unsigned char)((md[6] & 0x0f) | 0x40);
+	md[8] = (unsigned char)((md[8] & 0x3f) | 0x80);
+	snprintf(out, 37, "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 md[0], md[1], md[2], md[3], md[4], md[5], md[6], md[7], md[8], md[9], md[10],
+		 md[11], md[12], md[13], md[14], md[15]);
+}
+
+/* ---- rendering ---- */
+
+struct render {
+	const struct send_opts *o;
+	const char *from, *org, *from_domain, *ticket;
+	struct buf csv;
+	struct buf xarf; /* MIME parts, appended as they are made */
+	int want_xarf;
+	long nxarf;
+	char types[256];
+	int64_t first, last;
+};
+
+static void csv_field(struct buf *b, const char *s)
+{
+	int q = strpbrk(s, ",\"\r\n") != NULL;
+	if (!q) {
+		buf_adds(b, s);
+		return;
+	}
+	buf_addc(b, '"');
+	for (; *s; s++) {
+		if (*s == '"')
+			buf_addc(b, '"');
+		buf_addc(b, *s);
+	}
+	buf_addc(b, '"');
+}
+
+static int incident_row(void *ctx, const struct incident_row *r)
+{
+	struct render *x = ctx;
+	char f[32], l[32], port[8] = "";
+	iso(r->first_time, f);
+	iso(r->last_time, l);
+	if (r->port > 0)
+		snprintf(port, sizeof port, "%d", r->port);
+	buf_printf(&x->csv, "%s,%s,%s,%u,%s,%s,%ld,%s,", x->ticket, r->type, r->ip, r->asn, f, l,
+		   r->events, port);
+	csv_field(&x->csv, r->source);
+	buf_addc(&x->csv, ',');
+	csv_field(&x->csv, r->tlp);
+	buf_adds(&x->csv, "\r\n");
+	if (r->first_time < x->first)
+		x->first = r->first_time;
+	if (r->last_time > x->last)
+		x->last = r->last_time;
+	/* the distinct types, comma-separated, for the text */
+	if (!strstr(x->types, r->type) &&
+	    strlen(x->types) + strlen(r->type) + 3 < sizeof x->types) {
+		size_t tl = strlen(x->types);
+		snprintf(x->types + tl, sizeof x->types - tl, "%s%s", tl ? ", " : "", r->type);
+	}
+	if (!x->want_xarf || x->nxarf >= MAX_XARF_PARTS)
+		return 0;
+	const char *cat, *typ;
+	xarf_type_of(r->type, &cat, &typ);
+	char idtext[200], uuid[37];
+	snprintf(idtext, sizeof idtext, "%s:%lld", x->ticket, (long long)r->id);
+	uuid_for(idtext, uuid);
+	json_t *j = json_object();
+	json_object_set_new(j, "xarf_version", json_string("4.0.0"));
+	json_object_set_new(j, "report_id", json_string(uuid));
+	json_object_set_new(j, "timestamp", json_string(l));
+	json_t *who =
+	    json_pack("{s:s,s:s,s:s}", "org", x->org, "contact", x->from, "domain", x->from_domain);
+	json_object_set(j, "reporter", who);
+	json_object_set_new(j, "sender", who);
+	json_object_set_new(j, "source_identifier", json_string(r->ip));
+	if (r->port > 0)
+		json_object_set_new(j, "source_port", json_integer(r->port));
+	json_object_set_new(j, "category", json_string(cat));
+	json_object_set_new(j, "type", json_string(typ));
+	json_object_set_new(j, "evidence_source", json_string("automated_scan"));
+	json_object_set_new(j, "first_seen", json_string(f));
+	json_object_set_new(j, "last_seen", json_string(l));
+	json_object_set_new(j, "description",
+			    json_sprintf("%ld event(s) of type %s reported by %s (ticket %s)",
+					 r->events, r->type, r->source, x->ticket));
+	if (!strcmp(typ, "open_service")) {
+		const char *svc = !strncmp(r->type, "scan_", 5) ? r->type + 5 : r->type;
+		json_object_set_new(j, "service", json_string(*svc ? svc : "unknown"));
+		if (r->port > 0)
+			json_object_set_new(j, "service_port", json_integer(r->port));
+	} else if (!strcmp(typ, "botnet")) {
+		json_object_set_new(
+		    j, "compromise_evidence",
+		    json_sprintf("%s observed %ld time(s) by %s", r->type, r->events, r->source));
+	} else if (!strcmp(typ, "port_scan") || !strcmp(typ, "login_attack") ||
+		   !strcmp(typ, "ddos")) {
+		json_object_set_new(j, "protocol", json_string("tcp"));
+	} else {
+		json_object_set_new(j, "threat_type", json_string(r->type));
+	}
+	char tlp[32];
+	snprintf(tlp, sizeof tlp, "tlp:%s", r->tlp);
+	for (char *q = tlp; *q; q++)
+		if (!((*q >= 'a' && *q <= 'z') || (*q >= '0' && *q <= '9') || *q == ':' ||
+		      *q == '-' || *q == '_'))
+			*q = '-';
+	json_object_set_new(j, "tags", json_pack("[s]", tlp));
+	char *js = json_dumps(j, JSON_INDENT(2) | JSON_SORT_KEYS);
+	json_decref(j);
+	if (!js)
+		return 0;
+	x->nxarf++;
+	buf_printf(&x->xarf,
+		   "Content-Type: application/json; name=\"%s-xarf-%ld.json\"\r\n"
+		   "Content-Disposition: attachment; filename=\"%s-xarf-%ld.json\"\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\n",
+		   x->ticket, x->nxarf, x->ticket, x->nxarf);
+	add_base64(&x->xarf, js, strlen(js));
+	buf_adds(&x->xarf, "\r\n--");
+	buf_adds(&x->xarf, "{{BOUNDARY}}"); /* replaced below */
+	buf_adds(&x->xarf, "\r\n");
+	free(js);
+	return 0;
+}
+
+static char *read_template(const struct send_opts *o, const char *lang, char *why, size_t wl)
+{
+	char path[1024];
+	const char *dirs[4];
+	int nd = 0;
+	if (o->templates)
+		dirs[nd++] = o->templates;
+	else {
+		const char *e = getenv("SHIELD_TEMPLATES");
+		if (e && *e)
+			dirs[nd++] = e;
+		dirs[nd++] = SHIELD_DATADIR "/templates";
+		dirs[nd++] = "data/templates";
+	}
+	for (int i = 0; i < nd; i++) {
+		snprintf(path, sizeof path, "%s/notify-%s.txt", dirs[i], lang);
+		FILE *f = fopen(path, "rb");
+		if (!f)
+			continue;
+		struct buf b = BUF_INIT(1u << 20);
+		char tmp[4096];
+		size_t n;
+		while ((n = fread(tmp, 1, sizeof tmp, f)) > 0)
+			buf_add(&b, tmp, n);
+		fclose(f);
+		if (b.toobig) {
+			snprintf(why, wl, "template '%s' is larger than 1 MiB", path);
+			buf_release(&b);
+			return NULL;
+		}
+		return buf_detach(&b, NULL);
+	}
+	snprintf(why, wl, "no template notify-%s.txt in %s", lang, dirs[0]);
+	return NULL;
+}
+
+/* render_batch - the whole RFC 5322 message of a frozen batch. */
+static int render_batch(struct store *st, const struct send_opts *o, const char *from,
+			const char *org, const struct batch_row *b, const char *as_name,
+			int want_xarf, struct buf *msg, char *why, size_t wl)
+{
+	const char *at = strrchr(from, '@');
+	struct render x;
+	memset(&x, 0, sizeof x);
+	x.o = o;
+	x.from = from;
+	x.org = org;
+	x.from_domain = at ? at + 1 : "localhost";
+	x.ticket = b->ticket;
+	x.want_xarf = want_xarf;
+	x.first = INT64_MAX;
+	buf_init(&x.csv, MAX_MESSAGE);
+	buf_init(&x.xarf, MAX_MESSAGE);
+	buf_adds(&x.csv, "ticket,type,ip,asn,first_seen,last_seen,events,port,source,tlp\r\n");
+	if (store_incidents_of_batch(st, b->id, incident_row, &x) != STORE_OK) {
+		snprintf(why, wl, "reading incidents: %s", store_notify_errmsg(st));
+		buf_release(&x.csv);
+		buf_release(&x.xarf);
+		return -1;
+	}
+	char *tpl = read_template(o, b->language, why, wl);
+	if (!tpl && strcmp(b->language, "en"))
+		tpl = read_template(o, "en", why, wl);
+	if (!tpl) {
+		buf_release(&x.csv);
+		buf_release(&x.xarf);
+		return -1;
+	}
+	char asn[16], ev[24], ips[24], first[32], last[32];
+	snprintf(asn, sizeof asn, "%u", b->asn);
+	snprintf(ev, sizeof ev, "%ld", b->events);
+	snprintf(ips, sizeof ips, "%ld", b->distinct_ips);
+	iso(x.first == INT64_MAX ? b->created_at : x.first, first);
+	iso(x.last ? x.last : b->created_at, last);
+	const char *names[] = {"ticket", "asn",	  "as_name", "events", "distinct_ips", "first",
+			       "last",	 "types", "org",     "from",   "contact"};
+	const char *vals[] = {b->ticket, asn,	    as_name && *as_name ? as_name : "-",
+			      ev,	 ips,	    first,
+			      last,	 x.types,   org,
+			      from,	 b->address};
+	struct buf text = BUF_INIT(MAX_MESSAGE);
+	template_render(&text, tpl, names, vals, 11);
+	free(tpl);
+	/* the template's first line is "Subject: ..." */
+	char *body = text.data ? text.data : (char *)"";
+	char subject[512] = "";
+	if (!strncmp(body, "Subject:", 8)) {
+		char *nl = strchr(body, '\n');
+		size_t sl = nl ? (size_t)(nl - body) - 8 : strlen(body) - 8;
+		snprintf(subject, sizeof subject, "%.*s", (int)sl, body + 8);
+		body = nl ? nl + 1 : body + strlen(body);
+		while (*body == '\n' || *body == '\r')
+			body++;
+	}
+	char *s = subject;
+	while (*s == ' ')
+		s++;
+	char subj2[600];
+	if (!strstr(s, b->ticket))
+		snprintf(subj2, sizeof subj2, "[%s] %s", b->ticket,
+			 *s ? s : "Network notification");
+	else
+		snprintf(subj2, sizeof subj2, "%s", s);
+	char boundary[80];
+	snprintf(boundary, sizeof boundary, "=_shield_%s", b->ticket);
+	char date[64];
+	time_t ct = (time_t)b->created_at;
+	struct tm tm;
+	gmtime_r(&ct, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	buf_init(msg, MAX_MESSAGE);
+	char fromhdr[600];
+	snprintf(fromhdr, sizeof fromhdr, "%s", org);
+	mime_encode_header(msg, "From", fromhdr);
+	/* the display name was encoded alone: append the address */
+	msg->len -= 2; /* drop CRLF */
+	msg->data[msg->len] = '\0';
+	buf_adds(msg, " <");
+	add_crlf_clean(msg, from);
+	buf_adds(msg, ">\r\n");
+	buf_adds(msg, "To: ");
+	add_crlf_clean(msg, b->address);
+	buf_adds(msg, "\r\n");
+	mime_encode_header(msg, "Subject", subj2);
+	buf_printf(msg, "Date: %s\r\n", date);
+	buf_adds(msg, "Message-ID: ");
+	add_crlf_clean(msg, b->message_id);
+	buf_adds(msg, "\r\n");
+	buf_adds(msg, "Auto-Submitted: auto-generated\r\n");
+	buf_adds(msg, "Precedence: bulk\r\n");
+	buf_printf(msg, "X-Shield-Ticket: %s\r\n", b->ticket);
+	buf_printf(msg, "X-Shield-AS: %u\r\n", b->asn);
+	buf_adds(msg, "MIME-Version: 1.0\r\n");
+	buf_printf(msg, "Content-Type: multipart/mixed; boundary=\"%s\"\r\n\r\n", boundary);
+	buf_adds(msg, "This is a MIME message.\r\n\r\n");
+	buf_printf(msg, "--%s\r\n", boundary);
+	buf_adds(msg, "Content-Type: text/plain; charset=utf-8\r\n"
+		      "Content-Transfer-Encoding: quoted-printable\r\n\r\n");
+	add_qp(msg, body);
+	buf_printf(msg, "\r\n--%s\r\n", boundary);
+	buf_printf(msg,
+		   "Content-Type: text/csv; charset=utf-8; name=\"%s.csv\"\r\n"
+		   "Content-Disposition: attachment; filename=\"%s.csv\"\r\n"
+		   "Content-Transfer-Encoding: base64\r\n\r\n",
+		   b->ticket, b->ticket);
+	add_base64(msg, x.csv.data, x.csv.len);
+	buf_printf(msg, "\r\n--%s", boundary);
+	if (x.nxarf) {
+		buf_adds(msg, "\r\n");
+		struct buf xr = BUF_INIT(MAX_MESSAGE);
+		const char *bn[] = {"BOUNDARY"};
+		const char *bv[] = {boundary};
+		template_render(&xr, x.xarf.data, bn, bv, 1);
+		/* the last part ends with "--boundary\r\n": make it the close */
+		if (xr.len >= 2)
+			xr.len -= 2;
+		buf_add(msg, xr.data, xr.len);
+		buf_release(&xr);
+	}
+	buf_adds(msg, "--\r\n");
+	buf_release(&text);
+	buf_release(&x.csv);
+	buf_release(&x.xarf);
+	if (msg->toobig) {
+		snprintf(why, wl, "message larger than %u bytes", MAX_MESSAGE);
+		buf_release(msg);
+		return -1;
+	}
+	return 0;
+}
+
+/* ---- SMTP ---- */
+
+struct upload {
+	const unsigned char *p;
+	size_t len, pos;
+};
+
+static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ctx)
+{
+	struct upload *u = ctx;
+	size_t room = size * nmemb, left = u->len - u->pos;
+	size_t n = left < room ? left : room;
+	memcpy(dst, u->p + u->pos, n);
+	u->pos += n;
+	return n;
+}
+
+enum smtp_result { SMTP_OK, SMTP_TEMP, SMTP_PERM };
+
+static enum smtp_result smtp_send(const struct send_opts *o, const char *url, const char *from,
+				  const char *rcpt, const unsigned char *msg, size_t len, char *why,
+				  size_t wl)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(why, wl, "curl_easy_init failed");
+		return SMTP_TEMP;
+	}
+	struct upload u = {msg, len, 0};
+	char ebuf[CURL_ERROR_SIZE] = "";
+	char fromarg[300], rcptarg[300];
+	snprintf(fromarg, sizeof fromarg, "<%s>", from);
+	snprintf(rcptarg, sizeof rcptarg, "<%s>", rcpt);
+	struct curl_slist *rcpts = curl_slist_append(NULL, rcptarg);
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_MAIL_FROM, fromarg);
+	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	curl_easy_setopt(c, CURLOPT_READDATA, &u);
+	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	if (o->tls)
+		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	const char *user = getenv("SHIELD_SMTP_USER"), *pass = getenv("SHIELD_SMTP_PASS");
+	if (user && *user) {
+		curl_easy_setopt(c, CURLOPT_USERNAME, user);
+		curl_easy_setopt(c, CURLOPT_PASSWORD, pass ? pass : "");
+	}
+	CURLcode rc = curl_easy_perform(c);
+	long code = 0;
+	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	curl_slist_free_all(rcpts);
+	curl_easy_cleanup(c);
+	if (rc == CURLE_OK)
+		return SMTP_OK;
+	snprintf(why, wl, "%ld %s", code, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	if (code >= 500 && code < 600)
+		return SMTP_PERM;
+	return SMTP_TEMP; /* 4xx, or no answer at all (connection, timeout) */
+}
+
+/* ---- the run ---- */
+
+struct bvec {
+	struct batch_row *v;
+	size_t n, cap;
+};
+
+static int collect_batch(void *ctx, const struct batch_row *r)
+{
+	struct bvec *bv = ctx;
+	if (bv->n == bv->cap) {
+		bv->cap = bv->cap ? bv->cap * 2 : 32;
+		bv->v = xrealloc(bv->v, bv->cap * sizeof *bv->v);
+	}
+	struct batch_row *x = &bv->v[bv->n++];
+	*x = *r;
+	x->ticket = xstrdup(r->ticket);
+	x->address = xstrdup(r->address);
+	x->language = xstrdup(r->language);
+	x->format = xstrdup(r->format);
+	x->state = xstrdup(r->state);
+	x->message_id = xstrdup(r->message_id);
+	x->last_error = xstrdup(r->last_error);
+	unsigned char *m = xmalloc(r->message_len + 1);
+	if (r->message_len)
+		memcpy(m, r->message, r->message_len);
+	x->message = m;
+	return 0;
+}
+
+static void free_bvec(struct bvec *bv)
+{
+	for (size_t i = 0; i < bv->n; i++) {
+		struct batch_row *x = &bv->v[i];
+		free((char *)x->ticket);
+		free((char *)x->address);
+		free((char *)x->language);
+		free((char *)x->format);
+		free((char *)x->state);
+		free((char *)x->message_id);
+		free((char *)x->last_error);
+		free((void *)x->message);
+	}
+	free(bv->v);
+	memset(bv, 0, sizeof *bv);
+}
+
+/* crash_hook - tests simulate a crash at a named point (SHIELD_NOTIFY_CRASH
+ * = frozen | sent1): the process dies as if killed, without cleanup. */
+static void crash_hook(const char *point)
+{
+	const char *e = getenv("SHIELD_NOTIFY_CRASH");
+	if (e && !strcmp(e, point)) {
+		fprintf(stderr, "shield: simulated crash at '%s'\n", point);
+		_exit(70);
+	}
+}
+
+/* freeze - create and render every due batch; one transaction each, so a
+ * crash leaves either nothing or a complete pending batch. */
+static int freeze(struct store *st, const struct contacts *c, const struct send_opts *o,
+		  const char *from, const char *org, const struct asn_table *names,
+		  send_warn_fn warn, void *ctx, long *frozen)
+{
+	struct plan p;
+	char why[512];
+	int64_t now = (int64_t)time(NULL);
+	(void)names;
+	if (plan_build(st, c, now, 1, &p, why, sizeof why)) {
+		warn(ctx, why);
+		return -1;
+	}
+	const char *at = strrchr(from, '@');
+	int rc = 0;
+	for (size_t i = 0; i < p.n; i++) {
+		struct plan_batch *pb = &p.v[i];
+		if (!pb->contact || !pb->due)
+			continue;
+		struct batch_row br;
+		memset(&br, 0, sizeof br);
+		br.asn = pb->asn;
+		br.contact_id = pb->contact->id;
+		br.address = pb->contact->address;
+		br.language = pb->contact->language;
+		br.format = pb->contact->format;
+		br.created_at = now;
+		br.events = pb->events;
+		br.distinct_ips = pb->distinct_ips;
+		char ticket[64], msgid[300];
+		int64_t id;
+		if (store_begin(st) != STORE_OK) {
+			rc = -1;
+			break;
+		}
+		int ok = store_batch_create(st, &br, at ? at + 1 : "localhost", &id, ticket,
+					    sizeof ticket, msgid, sizeof msgid) == STORE_OK;
+		struct incident_writer *w = ok ? store_incident_writer(st) : NULL;
+		for (size_t k = 0; ok && w && k < pb->nids; k++)
+			ok = store_incident_set_batch(w, pb->ids[k], id) == STORE_OK;
+		store_incident_writer_free(w);
+		struct buf msg = BUF_INIT(MAX_MESSAGE);
+		if (ok) {
+			br.id = id;
+			br.ticket = ticket;
+			br.message_id = msgid;
+			int xarf = o->xarf || !strcmp(br.format, "csv+xarf");
+			ok = render_batch(st, o, from, org, &br, "", xarf, &msg, why, sizeof why) ==
+			     0;
+			if (!ok)
+				warn(ctx, why);
+		}
+		if (ok)
+			ok = store_batch_set_message(st, id, msg.data, msg.len) == STORE_OK;
+		buf_release(&msg);
+		if (!ok || store_commit(st) != STORE_OK) {
+			snprintf(why, sizeof why, "cannot freeze batch for AS%u <%s>: %s", br.asn,
+				 br.address, store_notify_errmsg(st));
+			warn(ctx, why);
+			store_rollback(st);
+			rc = -1;
+			continue;
+		}
+		(*frozen)++;
+	}
+	plan_free(&p);
+	return rc;
+}
+
+static int write_eml(const char *dir, const struct batch_row *b, char *why, size_t wl)
+{
+	char path[1024], tmp[1100];
+	snprintf(path, sizeof path, "%s/%s.eml", dir, b->ticket);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	FILE *f = fopen(tmp, "wb");
+	if (!f || fwrite(b->message, 1, b->message_len, f) != b->message_len || fclose(f)) {
+		snprintf(why, wl, "cannot write '%s': %s", tmp, strerror(errno));
+		return -1;
+	}
+	if (rename(tmp, path)) {
+		snprintf(why, wl, "cannot rename '%s': %s", tmp, strerror(errno));
+		return -1;
+	}
+	return 0;
+}
+
+int notify_send(struct store *st, const struct contacts *c, const struct send_opts *o,
+		send_warn_fn warn, void *ctx)
+{
+	const char *from = o->from ? o->from : getenv("SHIELD_NOTIFY_FROM");
+	if (!from || !*from)
+		from = "abuse-notify@localhost";
+	const char *org = o->org ? o->org : "Shield CERT";
+	const char *url = o->smtp_url ? o->smtp_url : getenv("SHIELD_SMTP_URL");
+	if (!url || !*url)
+		url = "smtp://127.0.0.1:25";
+	if (strpbrk(from, " \r\n<>\",;") || !strchr(from, '@')) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "--from must be a plain address: '%.300s'", from);
+		warn(ctx, msg);
+		return SHIELD_EXIT_USAGE;
+	}
+	long frozen = 0;
+	int partial = freeze(st, c, o, from, org, NULL, warn, ctx, &frozen) != 0;
+	crash_hook("frozen");
+	/* Deliver every batch that is pending, due for retry, or was left in
+	 * "sending" by a crash. */
+	struct bvec bv = {0};
+	store_batches_each(st, NULL, collect_batch, &bv);
+	int64_t now = (int64_t)time(NULL);
+	long sent = 0, failed = 0, retry = 0;
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	for (size_t i = 0; i < bv.n; i++) {
+		struct batch_row *b = &bv.v[i];
+		int sendable = !strcmp(b->state, "pending") || !strcmp(b->state, "sending") ||
+			       (!strcmp(b->state, "retry") && b->next_attempt <= now);
+		if (!sendable)
+			continue;
+		if (!strcmp(b->state, "sending"))
+			warn(ctx, "a batch was interrupted by a crash while sending; sending it "
+				  "again with the same Message-ID");
+		char why[512] = "";
+		enum smtp_result r = SMTP_TEMP;
+		int tries = 0;
+		for (;;) {
+			tries++;
+			if (store_batch_state(st, b->id, "sending", 1, 0, NULL, 0) != STORE_OK) {
+				snprintf(why, sizeof why, "store: %s", store_notify_errmsg(st));
+				break;
+			}
+			if (o->dry_run_dir)
+				r = write_eml(o->dry_run_dir, b, why, sizeof why) ? SMTP_TEMP
+										  : SMTP_OK;
+			else
+				r = smtp_send(o, url, from, b->address, b->message, b->message_len,
+					      why, sizeof why);
+			if (r != SMTP_TEMP || tries >= o->max_tries)
+				break;
+			int wait = o->backoff << (tries - 1);
+			char msg[700];
+			snprintf(msg, sizeof msg, "%s to <%s>: %s; retrying in %d s", b->ticket,
+				 b->address, why, wait);
+			warn(ctx, msg);
+			if (wait > 0)
+				sleep((unsigned)wait);
+		}
+		const char *state;
+		if (r == SMTP_OK) {
+			state = "sent";
+			store_batch_state(st, b->id, "sent", 0, 0, NULL, (int64_t)time(NULL));
+			sent++;
+			if (sent == 1)
+				crash_hook("sent1");
+		} else if (r == SMTP_PERM) {
+			state = "failed";
+			store_batch_state(st, b->id, "failed", 0, 0, why, 0);
+			store_bounce_add(st, b->address, why);
+			failed++;
+		} else {
+			state = "retry";
+			/* later runs: 15 min, doubling per attempt, at most a day */
+			long att = b->attempts + tries;
+			int64_t delay = 900;
+			for (long k = 1; k < att && delay < 86400; k++)
+				delay *= 2;
+			if (delay > 86400)
+				delay = 86400;
+			store_batch_state(st, b->id, "retry", 0, (int64_t)time(NULL) + delay, why,
+					  0);
+			retry++;
+		}
+		if (o->json) {
+			json_t *j = json_pack(
+			    "{s:s,s:s,s:I,s:s,s:s,s:I,s:I,s:s}", "ticket", b->ticket, "state",
+			    state, "asn", (json_int_t)b->asn, "contact", b->address, "language",
+			    b->language, "events", (json_int_t)b->events, "distinct_ips",
+			    (json_int_t)b->distinct_ips, "message_id", b->message_id);
+			if (r != SMTP_OK)
+				json_object_set_new(j, "error", json_string(why));
+			char *s = json_dumps(j, JSON_COMPACT);
+			if (s)
+				puts(s);
+			free(s);
+			json_decref(j);
+		} else {
+			printf("%-7s %-24s AS%-8u %-32s %-2s %7ld events %6ld IPs%s%s\n", state,
+			       b->ticket, b->asn, b->address, b->language, b->events,
+			       b->distinct_ips, r == SMTP_OK ? "" : "  ", r == SMTP_OK ? "" : why);
+		}
+		fflush(stdout);
+	}
+	curl_global_cleanup();
+	free_bvec(&bv);
+	if (!o->json)
+		printf("%ld batches frozen, %ld sent, %ld to retry, %ld failed permanently\n",
+		       frozen, sent, retry, failed);
+	if (failed || retry || partial)
+		return SHIELD_EXIT_PARTIAL;
+	return SHIELD_EXIT_OK;
+}

@@ -1,0 +1,159 @@
+/*
+ * test_feed.c - feed line parsing (CSV by header name, IP lists, JSON
+ * Lines), timestamps, labels, and incident folding through a real store.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "enrich/asn.h"
+#include "feed/feed.h"
+#include "store/store.h"
+#include "store/store_notify.h"
+#include "test.h"
+
+static int line(struct feed_parser *p, const char *text, struct feed_event *ev)
+{
+	char buf[512], why[200];
+	snprintf(buf, sizeof buf, "%s", text);
+	return feed_parser_line(p, buf, strlen(buf), ev, why, sizeof why);
+}
+
+static void test_time(struct test_state *t)
+{
+	int64_t v;
+	CHECK(t, feed_parse_time("2010-02-10 00:00:00", 19, &v) == 0 && v == 1265760000);
+	CHECK(t, feed_parse_time("2024-06-01T10:00:00Z", 20, &v) == 0 && v == 1717236000);
+	CHECK(t, feed_parse_time("2024-06-01T12:00:00+02:00", 25, &v) == 0 && v == 1717236000);
+	CHECK(t, feed_parse_time("2024-06-01T10:00:00.123Z", 24, &v) == 0 && v == 1717236000);
+	CHECK(t, feed_parse_time("1717236000", 10, &v) == 0 && v == 1717236000);
+	CHECK(t, feed_parse_time("2024-13-01 00:00:00", 19, &v) < 0);
+	CHECK(t, feed_parse_time("yesterday", 9, &v) < 0);
+	char l[FEED_MAX_LABEL + 1];
+	feed_label(l, "Infected System;other", 21);
+	CHECK_STR(t, l, "infected_system");
+	feed_label(l, "a\r\nb<c>", 7);
+	CHECK_STR(t, l, "abc");
+}
+
+static void test_csv(struct test_state *t)
+{
+	struct feed_parser *p = feed_parser_new("/x/2019-09-04-scan_telnet-be.csv", NULL, 5);
+	struct feed_event ev;
+	CHECK(t,
+	      line(p, "\"timestamp\",\"ip\",\"protocol\",\"port\",\"hostname\",\"asn\"", &ev) == 0);
+	CHECK(t, feed_parser_format(p) == FEED_CSV);
+	CHECK(t, line(p, "\"2019-09-04 12:27:34\",\"198.51.100.5\",\"tcp\",5678,\"h\",20255",
+		      &ev) == 1);
+	CHECK(t, ev.port == 5678 && ev.feed_asn == 20255 && ev.time == 1567600054);
+	CHECK_STR(t, ev.type, "scan_telnet");
+	CHECK(t, line(p, "\"2019-09-04 12:27:34\",\"nope\",\"tcp\",5678", &ev) == -1);
+	CHECK(t, line(p, "\"2019-09-04 12:27:34\",\"198.51.100.5\",\"tcp\",99999", &ev) == -1);
+	CHECK(t, line(p, "\"2019-09-04 12:27:34", &ev) == -1);
+	feed_parser_free(p);
+	p = feed_parser_new("feed.csv", NULL, 5);
+	CHECK(t, line(p, "when,what", &ev) == -1); /* no IP column */
+	feed_parser_free(p);
+}
+
+static void test_other_formats(struct test_state *t)
+{
+	struct feed_parser *p = feed_parser_new("list.txt", "blocklist", 7);
+	struct feed_event ev;
+	CHECK(t, line(p, "# comment", &ev) == 0);
+	CHECK(t, line(p, "192.0.2.1  trailing words", &ev) == 1 && ev.time == 7);
+	CHECK_STR(t, ev.type, "blocklist");
+	CHECK(t, line(p, "2001:db8::1", &ev) == 1 && ev.ip.v6);
+	CHECK(t, line(p, "300.1.1.1", &ev) == -1);
+	feed_parser_free(p);
+	p = feed_parser_new("x.jsonl", NULL, 7);
+	CHECK(t, line(p,
+		      "{\"source.ip\":\"192.0.2.9\",\"classification.type\":\"Botnet Drone\","
+		      "\"time\":\"2024-06-01T10:00:00Z\",\"source.port\":80,\"tlp\":\"GREEN\"}",
+		      &ev) == 1);
+	CHECK_STR(t, ev.type, "botnet_drone");
+	CHECK_STR(t, ev.tlp, "green");
+	CHECK(t, ev.port == 80 && ev.time == 1717236000);
+	CHECK(t, line(p, "{\"ip\":1}", &ev) == -1);
+	CHECK(t, line(p, "{broken", &ev) == -1);
+	feed_parser_free(p);
+}
+
+static int count_cb(void *ctx, const struct incident_row *r)
+{
+	long *n = ctx;
+	n[0]++;
+	n[1] += r->events;
+	return 0;
+}
+
+static void test_fold(struct test_state *t)
+{
+	char dir[] = "/tmp/shield-test-feed-XXXXXX";
+	if (!mkdtemp(dir))
+		return;
+	char db[64], f1[64], f2[64], tbl[64];
+	snprintf(db, sizeof db, "%s/t.db", dir);
+	snprintf(f1, sizeof f1, "%s/a.txt", dir);
+	snprintf(f2, sizeof f2, "%s/b.jsonl", dir);
+	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
+	FILE *f = fopen(tbl, "w");
+	fputs("192.0.2.0/24\t64500\n", f);
+	fclose(f);
+	f = fopen(f1, "w");
+	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":1000}\n"
+	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":5000}\n"
+	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":200000}\n"
+	      "{\"ip\":\"192.0.2.1\",\"type\":\"y\",\"time\":1000}\n",
+	      f);
+	fclose(f);
+	f = fopen(f2, "w");
+	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":9000}\n", f);
+	fclose(f);
+	char *err = NULL;
+	const char *paths[1] = {tbl};
+	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
+	struct store *st = store_open(db, &err);
+	CHECK(t, tb && st && store_notify_migrate(st) == STORE_OK);
+	if (!tb || !st)
+		return;
+	struct feed_opts o = {0};
+	struct feed_run *r = feed_run_new(st, tb, &o, NULL, NULL);
+	struct feed_file_result res;
+	struct feed_totals tot;
+	char why[200];
+	CHECK(t, feed_run_file(r, f1, &res) == 0 && res.events == 4);
+	CHECK(t, feed_run_commit(r, &tot, why, sizeof why) == 0);
+	CHECK(t, tot.incidents_new == 3); /* x@1000+5000, x@200000, y@1000 */
+	feed_run_free(r);
+	/* a later run: its event falls in the first incident's window */
+	r = feed_run_new(st, tb, &o, NULL, NULL);
+	CHECK(t, feed_run_file(r, f2, &res) == 0);
+	CHECK(t, feed_run_commit(r, &tot, why, sizeof why) == 0);
+	CHECK(t, tot.incidents_new == 0 && tot.incidents_merged == 1);
+	feed_run_free(r);
+	/* the same file again is a duplicate */
+	r = feed_run_new(st, tb, &o, NULL, NULL);
+	CHECK(t, feed_run_file(r, f2, &res) == 0 && res.duplicate);
+	feed_run_free(r);
+	long n[2] = {0, 0};
+	store_incidents_unbatched(st, count_cb, n);
+	CHECK(t, n[0] == 3 && n[1] == 5);
+	store_close(st);
+	asn_table_free(tb);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
+int main(void)
+{
+	struct test_state t = {0};
+	RUN(&t, test_time);
+	RUN(&t, test_csv);
+	RUN(&t, test_other_formats);
+	RUN(&t, test_fold);
+	return TEST_SUMMARY(&t);
+}
