@@ -20,11 +20,15 @@
 #include "intake/intake.h"
 #include "out/json.h"
 #include "store/store.h"
+#include "verdict/verdict.h"
+#include "campaign/campaign.h"
 
 #define BATCH 200
 
 struct run {
 	struct extractor *x;
+	struct verdict_engine *ve;
+	struct campaign_engine *ce; /* ingest only */
 	struct store *st; /* NULL for extract */
 	int json;
 	struct progress prog;
@@ -91,6 +95,7 @@ static int on_result_extract(void *ctx, struct result *r)
 	if (run->cur->truncated)
 		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
 			       SHIELD_MAX_MESSAGE_BYTES);
+	verdict_judge(run->ve, r);
 	count(run, r);
 	if (run->json) {
 		char *s = result_to_json_string(r);
@@ -108,6 +113,13 @@ static int on_result_store(void *ctx, struct result *r)
 	if (run->cur->truncated)
 		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
 			       SHIELD_MAX_MESSAGE_BYTES);
+	verdict_judge(run->ve, r);
+	if (campaign_assign(run->ce, r) < 0) {
+		cli_error("cannot group a report from '%s' into a campaign: %s", r->source,
+			  store_errmsg(run->st));
+		run->failures++;
+		return 1;
+	}
 	count(run, r);
 	char *s = result_to_json_string(r);
 	int64_t rid;
@@ -181,7 +193,14 @@ static void usage_extract(FILE *f)
 		"  --json        one JSON object per suspicious message (JSON Lines); the fields\n"
 		"                are described in docs/json-schema.md\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
-		"  -h, --help    this help\n\n"
+		"  -h, --help    this help\n"
+		"Judging (verdicts):\n"
+		"  --registry FILE   more verified organisations (docs/registry.md)\n"
+		"  --model FILE      the learned model (default: the bundled one)\n"
+		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
+		"  --bad-list PATH   a known-bad URL or domain feed; repeatable\n"
+		"  --dkim-keys FILE  DKIM keys for offline verification (selector._domainkey.d TXT)\n"
+		"  --dns             allow DNS lookups of DKIM keys (off by default)\n""\n"
 		"A report that forwards several messages as attachments gives one object per\n"
 		"attached message. Exit status 1 if some path could not be read.\n");
 }
@@ -199,7 +218,20 @@ static void usage_ingest(FILE *f)
 		"  --json        print the summary as one JSON object\n"
 		"  --quiet       no summary\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
-		"  -h, --help    this help\n\n"
+		"  -h, --help    this help\n"
+		"Judging (verdicts):\n"
+		"  --registry FILE   more verified organisations (docs/registry.md)\n"
+		"  --model FILE      the learned model (default: the bundled one)\n"
+		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
+		"  --bad-list PATH   a known-bad URL or domain feed; repeatable\n"
+		"  --dkim-keys FILE  DKIM keys for offline verification (selector._domainkey.d TXT)\n"
+		"  --dns             allow DNS lookups of DKIM keys (off by default)\n"
+		"Campaigns:\n"
+		"  --alert N/T       alert when a campaign reaches N reports within T minutes (3/10)\n"
+		"  --webhook URL     POST each alert as JSON to URL (retried; off by default)\n"
+		"  --alert-mail ADDR also e-mail each alert to ADDR\n"
+		"  --replay          order messages by their Date and report, per campaign, when it\n"
+		"                    would have been alerted relative to its first report\n\n"
 		"Exit status 1 if some path could not be read or stored (the rest is stored).\n");
 }
 
@@ -262,17 +294,106 @@ static int run_paths(struct run *run, int argc, char **argv)
 	return failed || st.errors || run->failures;
 }
 
-static int parse_common(int argc, char **argv, int *json, int *quiet, const char **db,
-			const char **psl, void (*usage)(FILE *))
+/* Options of the later stages, shared by extract and ingest. */
+#define MAX_LISTS 32
+struct stage_opts {
+	struct verdict_config vc;
+	const char *good[MAX_LISTS + 1], *bad[MAX_LISTS + 1];
+	int ngood, nbad;
+	struct campaign_config cc;
+};
+
+static int add_list(const char **v, int *n, const char *path)
 {
+	if (*n >= MAX_LISTS) {
+		cli_error("too many lists (at most %d): '%s'", MAX_LISTS, path);
+		return -1;
+	}
+	v[(*n)++] = path;
+	v[*n] = NULL;
+	return 0;
+}
+
+/* parse_alert - "N/T": N reports within T minutes. */
+static int parse_alert(const char *s, struct campaign_config *cc)
+{
+	char *end;
+	long n = strtol(s, &end, 10);
+	if (*end != '/' || n < 1 || n > 100000)
+		return -1;
+	long t = strtol(end + 1, &end, 10);
+	if (*end || t < 1 || t > 100000)
+		return -1;
+	cc->alert_reports = (int)n;
+	cc->alert_minutes = (int)t;
+	return 0;
+}
+
+static int parse_common(int argc, char **argv, int *json, int *quiet, const char **db,
+			const char **psl, struct stage_opts *so, void (*usage)(FILE *))
+{
+	enum { O_REGISTRY = 1000, O_MODEL, O_GOOD, O_BAD, O_DKIM, O_DNS, O_ALERT, O_WEBHOOK,
+	       O_ALERT_MAIL, O_REPLAY };
 	static const struct option lo[] = {
 		{"json", no_argument, NULL, 'j'}, {"db", required_argument, NULL, 'd'},
 		{"psl", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'}, {NULL, 0, NULL, 0},
+		{"help", no_argument, NULL, 'h'},
+		{"registry", required_argument, NULL, O_REGISTRY},
+		{"model", required_argument, NULL, O_MODEL},
+		{"good-list", required_argument, NULL, O_GOOD},
+		{"bad-list", required_argument, NULL, O_BAD},
+		{"dkim-keys", required_argument, NULL, O_DKIM},
+		{"dns", no_argument, NULL, O_DNS},
+		{"alert", required_argument, NULL, O_ALERT},
+		{"webhook", required_argument, NULL, O_WEBHOOK},
+		{"alert-mail", required_argument, NULL, O_ALERT_MAIL},
+		{"replay", no_argument, NULL, O_REPLAY},
+		{NULL, 0, NULL, 0},
 	};
+	so->vc.good_lists = so->good;
+	so->vc.bad_lists = so->bad;
+	so->vc.dns_timeout_ms = 3000;
+	so->cc.alert_reports = 3;
+	so->cc.alert_minutes = 10;
 	int c;
 	while ((c = getopt_long(argc, argv, "jd:p:qh", lo, NULL)) != -1) {
 		switch (c) {
+		case O_REGISTRY:
+			so->vc.registry_file = optarg;
+			break;
+		case O_MODEL:
+			so->vc.model_file = optarg;
+			break;
+		case O_GOOD:
+			if (add_list(so->good, &so->ngood, optarg) < 0)
+				return -1;
+			break;
+		case O_BAD:
+			if (add_list(so->bad, &so->nbad, optarg) < 0)
+				return -1;
+			break;
+		case O_DKIM:
+			so->vc.dkim_keys_file = optarg;
+			break;
+		case O_DNS:
+			so->vc.dns = 1;
+			break;
+		case O_ALERT:
+			if (parse_alert(optarg, &so->cc) < 0) {
+				cli_error("--alert wants N/T (N reports within T minutes), not '%s'",
+					  optarg);
+				return -1;
+			}
+			break;
+		case O_WEBHOOK:
+			so->cc.webhook_url = optarg;
+			break;
+		case O_ALERT_MAIL:
+			so->cc.alert_email = optarg;
+			break;
+		case O_REPLAY:
+			so->cc.replay = 1;
+			break;
 		case 'j':
 			*json = 1;
 			break;
@@ -296,28 +417,51 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 	return 1;
 }
 
+/* open_stages - the extractor and the verdict engine (and, with a store,
+ * the campaign engine); errors are printed, naming what failed. */
+static int open_stages(struct run *run, const char *psl, struct stage_opts *so)
+{
+	char *err = NULL;
+	run->x = extractor_new(psl, &err);
+	if (run->x)
+		run->ve = verdict_engine_new(&so->vc, extractor_psl(run->x), &err);
+	if (run->ve && run->st)
+		run->ce = campaign_engine_new(run->st, &so->cc, &err);
+	if (!run->x || !run->ve || (run->st && !run->ce)) {
+		cli_error("%s", err ? err : "cannot start the pipeline");
+		free(err);
+		return -1;
+	}
+	return 0;
+}
+
+static void close_stages(struct run *run)
+{
+	run->ce = campaign_engine_free(run->ce);
+	run->ve = verdict_engine_free(run->ve);
+	run->x = extractor_free(run->x);
+}
+
 int cmd_extract(int argc, char **argv)
 {
 	int json = 0, quiet = 0;
 	const char *db = NULL, *psl = NULL;
-	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, usage_extract);
+	struct stage_opts so = {0};
+	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, &so, usage_extract);
 	if (rc <= 0)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
 	if (optind >= argc) {
 		usage_extract(stderr);
 		return SHIELD_EXIT_USAGE;
 	}
-	char *err = NULL;
 	struct run run = {0};
 	run.json = json;
-	run.x = extractor_new(psl, &err);
-	if (!run.x) {
-		cli_error("%s", err);
-		free(err);
+	if (open_stages(&run, psl, &so) < 0) {
+		close_stages(&run);
 		return SHIELD_EXIT_FAIL;
 	}
 	int failed = run_paths(&run, argc - optind, argv + optind);
-	extractor_free(run.x);
+	close_stages(&run);
 	return failed ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_OK;
 }
 
@@ -325,7 +469,8 @@ int cmd_ingest(int argc, char **argv)
 {
 	int json = 0, quiet = 0;
 	const char *db = NULL, *psl = NULL;
-	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, usage_ingest);
+	struct stage_opts so = {0};
+	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, &so, usage_ingest);
 	if (rc <= 0)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
 	if (optind >= argc) {
@@ -342,10 +487,8 @@ int cmd_ingest(int argc, char **argv)
 		free(err);
 		return SHIELD_EXIT_FAIL;
 	}
-	run.x = extractor_new(psl, &err);
-	if (!run.x) {
-		cli_error("%s", err);
-		free(err);
+	if (open_stages(&run, psl, &so) < 0) {
+		close_stages(&run);
 		store_close(run.st);
 		return SHIELD_EXIT_FAIL;
 	}
@@ -371,7 +514,7 @@ int cmd_ingest(int argc, char **argv)
 		       run.limit_msgs, c.submissions, c.reports, c.indicators, c.raw_bytes / 1e6,
 		       c.raw_stored_bytes / 1e6);
 	}
-	extractor_free(run.x);
+	close_stages(&run);
 	store_close(run.st);
 	return failed ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_OK;
 }

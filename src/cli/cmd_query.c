@@ -69,6 +69,9 @@ static json_t *with_id(const struct report_row *row)
 		json_object_update(o, res); /* source, source_index, ... */
 		json_decref(res);
 	}
+	/* analysts merge and split campaigns after storing: the column wins */
+	json_object_set_new(o, "campaign_id",
+			    row->campaign_id ? json_integer(row->campaign_id) : json_null());
 	return o;
 }
 

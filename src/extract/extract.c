@@ -739,9 +739,11 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 			GMimeStream *keep = NULL;
 			GByteArray *ba = raw_of(inner, &keep);
 			finish(&w, (const char *)ba->data, ba->len, NULL);
-			g_object_unref(keep);
+			r->raw = (const char *)ba->data;
+			r->raw_len = ba->len;
 			produced++;
 			int stop = cb(ctx, r);
+			g_object_unref(keep); /* after the callback: r->raw points into it */
 			result_free(r);
 			if (stop)
 				break;
@@ -810,6 +812,10 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 			}
 		}
 		finish(&w, inl ? NULL : data, inl ? 0 : len, report_sha);
+		if (!inl) {
+			r->raw = data;
+			r->raw_len = len;
+		}
 		produced++;
 		cb(ctx, r);
 		result_free(r);

@@ -92,3 +92,20 @@ int result_add_ind(struct result *r, int kind, const char *value, size_t n,
 	d->found_in = arena_strdup(&r->arena, found_in);
 	return 0;
 }
+
+void result_reason(struct result *r, const char *code, int weight, const char *fmt, ...)
+{
+	ARENA_PUSH(&r->arena, r->reasons.v, r->reasons.n, r->reasons.cap);
+	struct reason *x = &r->reasons.v[r->reasons.n++];
+	x->code = arena_strdup(&r->arena, code);
+	x->weight = weight;
+	x->detail = NULL;
+	if (fmt) {
+		char tmp[512];
+		va_list ap;
+		va_start(ap, fmt);
+		vsnprintf(tmp, sizeof tmp, fmt, ap);
+		va_end(ap);
+		x->detail = arena_strdup(&r->arena, tmp);
+	}
+}

@@ -56,6 +56,14 @@ struct finding {
 	char *detail; /* human detail, may be NULL */
 };
 
+/* One reason behind a verdict: a stable code, the points it adds (or
+ * subtracts), and the evidence in words (names the domain, brand, list...). */
+struct reason {
+	char *code;   /* "lookalike.domain", "auth.dkim_unsigned_brand", "list.bad:openphish" */
+	int weight;   /* points towards malicious (negative: towards legitimate) */
+	char *detail; /* the evidence, e.g. "belfius-secure-login.com imitates belfius.be" */
+};
+
 /* Growable arena-backed vector. */
 #define RVEC(type)                                                                 \
 	struct {                                                                   \
@@ -91,6 +99,28 @@ struct result {
 	int smime_signed;                        /* an S/MIME signature is present */
 	int pgp_signed;
 
+	/* verdict stage (src/verdict/): NULL/0 until judged */
+	const char *verdict; /* phishing, malware, scam, spam, legitimate, unknown */
+	int score;           /* 0-100, likelihood of malicious intent */
+	RVEC(struct reason) reasons;
+	char *brand;         /* registry id of the organisation claimed or imitated */
+	char *language;      /* en, nl, fr, de, ... of the visible text, NULL if unsure */
+	int verified_sender; /* valid aligned signature from a registered organisation */
+	char *dkim_verified; /* Shield's own DKIM check: pass, fail, none, nokey, ... */
+	char *dkim_domain;   /* d= of the signature that decided dkim_verified */
+	int dkim_aligned;    /* that d= aligns (relaxed) with the From domain */
+	char *smime_verified; /* pass, fail, none */
+	char *smime_signer;   /* signer's e-mail address or subject */
+
+	/* campaign stage (src/campaign/): 0 until assigned */
+	long long campaign_id;
+
+	/* The suspicious message's bytes (NULL for an inline forward, which
+	 * has no bytes of its own): borrowed, valid only while the result is
+	 * being handed to an extract_cb, for stages that verify signatures. */
+	const char *raw;
+	size_t raw_len;
+
 	char msg_sha256[65]; /* SHA-256 of the suspicious message's bytes */
 	size_t msg_size;
 	int parts; /* MIME parts seen */
@@ -110,5 +140,8 @@ int result_has_finding(const struct result *r, const char *code);
 int result_add_ind(struct result *r, int kind, const char *value, size_t n,
 		   const char *found_in);
 enum { IND_DOMAIN, IND_IP, IND_EMAIL };
+/* result_reason - append a verdict reason (code copied, detail printf). */
+void result_reason(struct result *r, const char *code, int weight, const char *fmt, ...)
+	__attribute__((format(printf, 4, 5)));
 
 #endif

@@ -147,6 +147,30 @@ json_t *result_to_json(const struct result *r)
 	}
 	json_object_set_new(o, "findings", fs);
 	json_object_set_new(o, "mime_parts", json_integer(r->parts));
+
+	json_object_set_new(o, "verdict", str_or_null(r->verdict));
+	json_object_set_new(o, "score", r->verdict ? json_integer(r->score) : json_null());
+	json_t *rs = json_array();
+	for (size_t i = 0; i < r->reasons.n; i++) {
+		json_t *j = json_object();
+		json_object_set_new(j, "code", jstr(r->reasons.v[i].code));
+		json_object_set_new(j, "weight", json_integer(r->reasons.v[i].weight));
+		json_object_set_new(j, "detail", jstr(r->reasons.v[i].detail));
+		json_array_append_new(rs, j);
+	}
+	json_object_set_new(o, "reasons", rs);
+	json_object_set_new(o, "brand", jstr(r->brand));
+	json_object_set_new(o, "language", str_or_null(r->language));
+	json_object_set_new(o, "verified_sender", json_boolean(r->verified_sender));
+	json_t *ver = json_object();
+	json_object_set_new(ver, "dkim", str_or_null(r->dkim_verified));
+	json_object_set_new(ver, "dkim_domain", jstr(r->dkim_domain));
+	json_object_set_new(ver, "dkim_aligned", json_boolean(r->dkim_aligned));
+	json_object_set_new(ver, "smime", str_or_null(r->smime_verified));
+	json_object_set_new(ver, "smime_signer", jstr(r->smime_signer));
+	json_object_set_new(o, "verification", ver);
+	json_object_set_new(o, "campaign_id",
+			    r->campaign_id ? json_integer(r->campaign_id) : json_null());
 	return o;
 }
 

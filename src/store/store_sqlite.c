@@ -46,6 +46,13 @@ static const char *const core_steps[] = {
 	" indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
 	" PRIMARY KEY(report_id, indicator_id)) WITHOUT ROWID;"
 	"CREATE INDEX report_indicator_ind ON report_indicator(indicator_id);",
+	/* 2: verdicts and campaigns (issues 3 and 4) */
+	"ALTER TABLE report ADD COLUMN verdict TEXT;"
+	"ALTER TABLE report ADD COLUMN score INTEGER;"
+	"ALTER TABLE report ADD COLUMN brand TEXT;"
+	"ALTER TABLE report ADD COLUMN campaign_id INTEGER;"
+	"CREATE INDEX report_campaign ON report(campaign_id);"
+	"CREATE INDEX report_verdict ON report(verdict);",
 };
 
 static int fail(struct store *st, const char *what)
@@ -173,8 +180,8 @@ struct store *store_open(const char *path, char **err)
 	    prep(st, &st->find_sub, "SELECT id FROM submission WHERE sha256=?") < 0 ||
 	    prep(st, &st->ins_rep,
 		 "INSERT INTO report(submission_id,suspect_index,message_sha,forward,reporter,"
-		 "from_addr,subject,msg_date,origin_ip,created_at,result)"
-		 " VALUES(?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
+		 "from_addr,subject,msg_date,origin_ip,created_at,result,verdict,score,brand,"
+		 "campaign_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_ind, "SELECT id FROM indicator WHERE type=? AND value=?") < 0 ||
 	    prep(st, &st->ins_ind,
 		 "INSERT INTO indicator(type,value,first_seen,last_seen,reports) VALUES(?,?,?,?,0)") <
@@ -374,6 +381,12 @@ int store_add_report(struct store *st, int64_t submission_id, const struct resul
 	sqlite3_bind_text(s, 9, r->origin_ip, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 10, now, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 11, json, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 12, r->verdict, -1, SQLITE_STATIC);
+	if (r->verdict)
+		sqlite3_bind_int(s, 13, r->score);
+	sqlite3_bind_text(s, 14, r->brand, -1, SQLITE_STATIC);
+	if (r->campaign_id)
+		sqlite3_bind_int64(s, 15, r->campaign_id);
 	if (step_done(st, s, "storing report") < 0)
 		return STORE_ERR;
 	int64_t rid = sqlite3_last_insert_rowid(st->db);
@@ -401,7 +414,8 @@ int store_add_report(struct store *st, int64_t submission_id, const struct resul
 
 #define REPORT_COLS                                                                        \
 	"SELECT r.id, r.submission_id, s.source, s.source_index, r.created_at, s.sha256,"  \
-	" r.message_sha, r.result FROM report r JOIN submission s ON s.id = r.submission_id "
+	" r.message_sha, r.result, r.verdict, r.score, r.campaign_id"                     \
+	" FROM report r JOIN submission s ON s.id = r.submission_id "
 
 static int each_report(struct store *st, sqlite3_stmt *q, store_report_cb cb, void *ctx,
 		       int *count)
@@ -417,6 +431,9 @@ static int each_report(struct store *st, sqlite3_stmt *q, store_report_cb cb, vo
 			.submission_sha = (const char *)sqlite3_column_text(q, 5),
 			.message_sha = (const char *)sqlite3_column_text(q, 6),
 			.json = (const char *)sqlite3_column_text(q, 7),
+			.verdict = (const char *)sqlite3_column_text(q, 8),
+			.score = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 9),
+			.campaign_id = sqlite3_column_int64(q, 10),
 		};
 		n++;
 		if (cb(ctx, &row))
