@@ -8,7 +8,7 @@
 #   make lint       clang-format check and banned-function check
 #   make deps       install the Debian packages Shield needs (root)
 
-PKGS      := gmime-3.0 libpsl libidn2 libmagic libarchive sqlite3 libzstd libcrypto jansson libcurl libmaxminddb
+PKGS      := gmime-3.0 libpsl libidn2 libmagic libarchive sqlite3 libzstd libcrypto jansson libcurl libmaxminddb icu-uc icu-i18n opendkim
 BUILD     ?= build
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libmagic,$(PKGS)) 2>/dev/null)

@@ -5,7 +5,7 @@ set -eu
 PKGS="build-essential pkg-config clang libclang-rt-14-dev zstd
 libgmime-3.0-dev libpsl-dev publicsuffix libidn2-dev libmagic-dev libarchive-dev
 libsqlite3-dev sqlite3 libzstd-dev libssl-dev libjansson-dev libcurl4-openssl-dev
-libmaxminddb-dev python3 rspamd hyperfine
+libmaxminddb-dev libicu-dev libopendkim-dev opendkim-tools python3-dkim python3 rspamd hyperfine
 mmdb-bin bgpdump python3-pyasn python3-aiosmtpd python3-jsonschema libmaxmind-db-writer-perl"
 missing=""
 for p in $PKGS; do
