@@ -635,10 +635,30 @@ static char *plain_text_of(struct walk *w, GMimeObject *root, size_t *len)
 	return html_text;
 }
 
+/* parse_encoded_message - a message/rfc822 part sent with a transfer
+ * encoding (base64 or quoted-printable: not allowed by RFC 2046, but mail
+ * clients do it, and GMime then leaves it an opaque part): decode it and
+ * parse it as a message. Returns a new reference, or NULL. */
+static GMimeMessage *parse_encoded_message(struct extractor *x, GMimePart *part)
+{
+	GMimeDataWrapper *dw = g_mime_part_get_content(part);
+	if (!dw)
+		return NULL;
+	GMimeStream *ms = g_mime_stream_mem_new();
+	g_mime_data_wrapper_write_to_stream(dw, ms);
+	g_mime_stream_reset(ms);
+	GMimeParser *p = g_mime_parser_new_with_stream(ms);
+	g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
+	GMimeMessage *m = g_mime_parser_construct_message(p, x->opts);
+	g_object_unref(p);
+	g_object_unref(ms);
+	return m;
+}
+
 /* collect_attached - top-level message/rfc822 parts of the reporter's
  * message (not inside multipart/report: a bounce's original is not a
- * citizen's forward). */
-static int collect_attached(GMimeObject *root, GMimeMessagePart **out, int max)
+ * citizen's forward). out receives new references (caller unrefs). */
+static int collect_attached(struct extractor *x, GMimeObject *root, GMimeMessage **out, int max)
 {
 	int n = 0;
 	unsigned visited = 0;
@@ -652,8 +672,16 @@ static int collect_attached(GMimeObject *root, GMimeMessagePart **out, int max)
 			if (g_mime_content_type_is_type(ct, "multipart", "report"))
 				mime_iter_skip(&it);
 		} else if (GMIME_IS_MESSAGE_PART(o)) {
-			if (g_mime_message_part_get_message(GMIME_MESSAGE_PART(o)))
-				out[n++] = GMIME_MESSAGE_PART(o);
+			GMimeMessage *m = g_mime_message_part_get_message(GMIME_MESSAGE_PART(o));
+			if (m)
+				out[n++] = g_object_ref(m);
+		} else if (GMIME_IS_PART(o)) {
+			GMimeContentType *ct = g_mime_object_get_content_type(o);
+			if (g_mime_content_type_is_type(ct, "message", "rfc822")) {
+				GMimeMessage *m = parse_encoded_message(x, GMIME_PART(o));
+				if (m)
+					out[n++] = m;
+			}
 		}
 	}
 	return n;
@@ -706,12 +734,12 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 		result_finding(outer, "input.empty", "the report is empty");
 
 	int produced = 0;
-	GMimeMessagePart *att[SHIELD_MAX_SUSPECTS];
+	GMimeMessage *att[SHIELD_MAX_SUSPECTS];
 	int natt = 0;
 	if (msg) {
 		GMimeObject *root = g_mime_message_get_mime_part(msg);
 		if (root)
-			natt = collect_attached(root, att, (int)SHIELD_MAX_SUSPECTS);
+			natt = collect_attached(x, root, att, (int)SHIELD_MAX_SUSPECTS);
 	} else {
 		result_finding(outer, "mime.unparseable", "GMime could not parse the message");
 	}
@@ -722,7 +750,7 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 
 	if (natt > 0) {
 		for (int i = 0; i < natt; i++) {
-			GMimeMessage *inner = g_mime_message_part_get_message(att[i]);
+			GMimeMessage *inner = att[i];
 			struct result *r = result_new(source, source_index);
 			struct walk w;
 			struct text_cache tc = {0};
@@ -820,6 +848,8 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 		cb(ctx, r);
 		result_free(r);
 	}
+	for (int i = 0; i < natt; i++)
+		g_object_unref(att[i]);
 	if (msg)
 		g_object_unref(msg);
 	result_free(outer);

@@ -612,12 +612,26 @@ static int normalize_in(struct norm *n, const char *raw, size_t len, const char 
 
 	/* Serialise scheme://host[:port]; the host is at most HOST_RAW_MAX,
 	 * so this always fits in out. */
+	/* Userinfo stays in the URL: "https://www.bank.example@evil.example/"
+	 * is the deception itself, and blocklists must list what was sent.
+	 * It is kept as written, without control bytes or spaces, and dropped
+	 * (never the URL) if it cannot fit. */
+	int ui_len = 0;
+	if (at) {
+		ui_len = (int)(at - p);
+		for (const char *q = p; q < at; q++)
+			if ((unsigned char)*q <= 0x20 || *q == 0x7f)
+				ui_len = 0;
+		if ((size_t)ui_len > sizeof n->out / 2)
+			ui_len = 0;
+	}
 	int w;
 	if (has_port)
-		w = snprintf(n->out, sizeof n->out, v6 ? "%s://[%s]:%lu" : "%s://%s:%lu", scheme,
-			     n->host, portv);
+		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]:%lu" : "%s://%.*s%s%s:%lu",
+			     scheme, ui_len, p, ui_len ? "@" : "", n->host, portv);
 	else
-		w = snprintf(n->out, sizeof n->out, v6 ? "%s://[%s]" : "%s://%s", scheme, n->host);
+		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]" : "%s://%.*s%s%s", scheme,
+			     ui_len, p, ui_len ? "@" : "", n->host);
 	if (w < 0 || (size_t)w >= sizeof n->out)
 		return -1;
 	size_t o = (size_t)w, cap = SHIELD_MAX_URL_BYTES;

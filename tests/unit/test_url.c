@@ -126,7 +126,8 @@ static void test_userinfo(struct test_state *t)
 	struct result *r = scan("http://paypal.com@evil.com/ and https://user:pw@x.example.net/");
 	CHECK(t, r->urls.n == 2);
 	CHECK_STR(t, r->urls.n > 0 ? r->urls.v[0].host : NULL, "evil.com");
-	CHECK_STR(t, r->urls.n > 0 ? r->urls.v[0].url : NULL, "http://evil.com/");
+	/* the userinfo is the deception: it stays in the URL, never in host */
+	CHECK_STR(t, r->urls.n > 0 ? r->urls.v[0].url : NULL, "http://paypal.com@evil.com/");
 	CHECK_STR(t, r->urls.n > 0 ? r->urls.v[0].reg_domain : NULL, "evil.com");
 	CHECK_STR(t, r->urls.n > 1 ? r->urls.v[1].host : NULL, "x.example.net");
 	result_free(r);
