@@ -51,7 +51,7 @@ run_suite cli tests/cli.sh "$BIN"
 # The corpus run is the leak and memory-error check: it uses the
 # ASan+UBSan build when there is one (make check builds it).
 ASAN_BIN=${ASAN_BIN:-build-asan/shield}
-for s in tests/corpus/*.sh tests/notify/*.sh; do
+for s in tests/corpus/*.sh tests/notify/*.sh tests/campaign/*.sh tests/act/*.sh; do
 	[ -f "$s" ] || continue
 	b=$BIN
 	[ "$s" = tests/corpus/corpus_run.sh ] && [ -x "$ASAN_BIN" ] && b=$ASAN_BIN
