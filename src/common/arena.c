@@ -36,7 +36,8 @@ void arena_release(struct arena *a)
 	a->used = 0;
 }
 
-void *arena_alloc(struct arena *a, size_t n)
+/* alloc_raw - n uninitialised bytes: for copies that overwrite them all. */
+static void *alloc_raw(struct arena *a, size_t n)
 {
 	size_t need = (n + 15u) & ~(size_t)15u;
 	struct arena_chunk *c = a->head;
@@ -51,21 +52,28 @@ void *arena_alloc(struct arena *a, size_t n)
 	void *p = c->data + c->off;
 	c->off += need;
 	a->used += need;
+	return p;
+}
+
+void *arena_alloc(struct arena *a, size_t n)
+{
+	void *p = alloc_raw(a, n);
 	memset(p, 0, n);
 	return p;
 }
 
 void *arena_grow(struct arena *a, void *old, size_t old_n, size_t new_n, size_t sz)
 {
-	void *p = arena_alloc(a, new_n * sz);
+	unsigned char *p = alloc_raw(a, new_n * sz);
 	if (old && old_n)
 		memcpy(p, old, old_n * sz);
+	memset(p + old_n * sz, 0, (new_n - old_n) * sz);
 	return p;
 }
 
 char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
-	char *p = arena_alloc(a, n + 1);
+	char *p = alloc_raw(a, n + 1);
 	if (n) /* s may be NULL for an empty source (an empty GByteArray) */
 		memcpy(p, s, n);
 	p[n] = '\0';

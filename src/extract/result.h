@@ -71,6 +71,8 @@ struct reason {
 		size_t n, cap;                                                     \
 	}
 
+struct ind_index;
+
 struct result {
 	struct arena arena;
 
@@ -120,6 +122,8 @@ struct result {
 	 * being handed to an extract_cb, for stages that verify signatures. */
 	const char *raw;
 	size_t raw_len;
+
+	struct ind_index *ind_index[3]; /* private to result.c: de-duplication */
 
 	char msg_sha256[65]; /* SHA-256 of the suspicious message's bytes */
 	size_t msg_size;

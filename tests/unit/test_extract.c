@@ -223,6 +223,20 @@ static void size_at_the_limit(struct test_state *t)
 	free(m);
 }
 
+/* Dovecot CVE-2024-23184 class: many distinct addresses must be cut at
+ * the limit, recorded, and (with hashed de-duplication) stay cheap. */
+static void many_addresses(struct test_state *t)
+{
+	struct buf b = BUF_INIT(1u << 24);
+	buf_adds(&b, "From: a@b.example\nSubject: many\n\n");
+	for (unsigned i = 0; i < SHIELD_MAX_INDICATORS + 500; i++)
+		buf_printf(&b, "u%u@h%u.example.com\n", i, i);
+	struct collected c;
+	CHECK(t, run(b.data, b.len, &c) == 1);
+	CHECK(t, strstr(c.findings, "limit.indicators") != NULL);
+	buf_release(&b);
+}
+
 static void oversized(struct test_state *t)
 {
 	size_t n = (size_t)SHIELD_MAX_MESSAGE_BYTES + 1;
@@ -252,6 +266,7 @@ int main(void)
 	RUN(&t, many_parts);
 	RUN(&t, parts_at_the_limit);
 	RUN(&t, size_at_the_limit);
+	RUN(&t, many_addresses);
 	RUN(&t, oversized);
 	extractor_free(x);
 	return TEST_SUMMARY(&t);
