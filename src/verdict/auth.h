@@ -20,6 +20,15 @@ struct auth_verifier *auth_verifier_new(const struct verdict_config *cfg, const 
 					char **err);
 struct auth_verifier *auth_verifier_free(struct auth_verifier *av);
 
+/* auth_verifier_add_ca - trust the CA certificates of a PEM file for S/MIME
+ * chains, besides the system store (/etc/ssl/certs): a national PKI, or a
+ * test CA. Call before judging. 0, or -1 and *err (malloc'd). */
+int auth_verifier_add_ca(struct auth_verifier *av, const char *ca_file, char **err);
+
+/* auth_verifier_dns_refused - DNS queries libopendkim attempted while DNS
+ * was off (refused by the stub; always 0 unless libopendkim misbehaves). */
+long auth_verifier_dns_refused(const struct auth_verifier *av);
+
 /* auth_judge - set r->dkim_verified, dkim_domain, dkim_aligned,
  * smime_verified, smime_signer, verified_sender, and append reasons
  * ("auth.dkim_pass_aligned", "auth.unsigned_brand", "auth.signed_by_other",

@@ -8,6 +8,16 @@
  * IDN), a display name claiming a brand whose address does not belong to
  * it, links whose visible text names one domain while the target is another,
  * and links to the organisation's own domains (marked verified).
+ *
+ * Weights are points towards malicious (docs/registry.md has the scale);
+ * the engine sums and clamps. The checker is read-only after
+ * brand_checker_new(): one checker serves any number of threads.
+ * Cost: skeletons and normalised labels of every registry domain are
+ * precomputed; per message each distinct registrable domain costs a few
+ * hash lookups, a bounded edit-distance scan of one length bucket, and at
+ * most one ICU call (only for non-ASCII labels).
+ * Security: every string judged is attacker-controlled; the work per
+ * message is bounded by the limits below (excess is skipped, not judged).
  */
 #ifndef SHIELD_BRAND_H
 #define SHIELD_BRAND_H
@@ -16,6 +26,11 @@
 #include "verdict/registry.h"
 
 struct brand_checker;
+
+#define BRAND_MAX_URLS 512u	    /* links examined per message */
+#define BRAND_MAX_DOMAINS 128u	    /* distinct registrable domains judged */
+#define BRAND_MAX_REASONS 16u	    /* reasons added per message */
+#define BRAND_MAX_SCAN_BYTES 65536u /* body text scanned for brand names */
 
 /* brand_checker_new - precompute skeletons of every registry domain. */
 struct brand_checker *brand_checker_new(const struct registry *reg, const void *psl, char **err);
