@@ -19,6 +19,7 @@
 
 #include "cli/cli.h"
 #include "notify/contacts.h"
+#include "enrich/asn.h"
 #include "notify/plan.h"
 #include "notify/send.h"
 #include "store/store.h"
@@ -73,6 +74,9 @@ static void usage(FILE *f)
 	    "  --max-tries N   attempts per batch in this run on 4xx/connection errors (3)\n"
 	    "  --backoff S     first wait between attempts in seconds, doubling (2)\n"
 	    "  --dry-run DIR   write the messages as DIR/TICKET.eml instead of sending\n"
+	    "  --asn-table FILE  routing table whose AS names fill {{as_name}}\n"
+	    "                  (default $SHIELD_ASN_TABLE)\n"
+	    "  --names FILE    AS names (pyasn asnames.json or asn,name lines)\n"
 	    "unreachable  ASes and addresses with events but no contact, and contacts\n"
 	    "             whose mail bounced permanently\n"
 	    "contacts     the contact table: keys are ASes (AS64500), prefixes or ranges\n"
@@ -110,6 +114,86 @@ static void iso(int64_t t, char out[32])
 	struct tm tm;
 	gmtime_r(&tt, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* plain_json - s needs no escaping in compact, ASCII-only JSON. */
+static int plain_json(const char *s)
+{
+	for (; s && *s; s++)
+		if ((unsigned char)*s < 0x20 || (unsigned char)*s > 0x7e || *s == '"' || *s == '\\')
+			return 0;
+	return 1;
+}
+
+/* jstr_or_null - "s" (already known plain) or null. */
+static void jstr_or_null(const char *key, const char *s)
+{
+	if (s)
+		printf(",\"%s\":\"%s\"", key, s);
+	else
+		printf(",\"%s\":null", key);
+}
+
+/* plan_line_fast - the plan line exactly as json_dumps(JSON_COMPACT |
+ * JSON_ENSURE_ASCII) writes it, without building a json_t per batch
+ * (a tenth of `plan --json` on 50,000 batches). 0 when a string needs
+ * escaping: the caller then uses jansson. */
+static int plan_line_fast(const struct plan_batch *b, const char *due, const char *f, const char *l)
+{
+	const struct contact *ct = b->contact;
+	if (ct && (!plain_json(ct->address) || !plain_json(ct->language) || !plain_json(ct->key) ||
+		   !plain_json(due)))
+		return 0;
+	printf("{\"asn\":%u,\"events\":%ld,\"distinct_ips\":%ld,\"incidents\":%ld", b->asn,
+	       b->events, b->distinct_ips, b->incidents);
+	jstr_or_null("contact", ct ? ct->address : NULL);
+	jstr_or_null("language", ct ? ct->language : NULL);
+	jstr_or_null("contact_key", ct ? ct->key : NULL);
+	printf(",\"due\":%s", ct && b->due ? "true" : "false");
+	jstr_or_null("due_at", ct ? due : NULL);
+	printf(",\"first\":\"%s\",\"last\":\"%s\"}\n", f, l);
+	return 1;
+}
+
+/* load_names - AS names for {{as_name}}: from the routing table (--asn-table,
+ * default $SHIELD_ASN_TABLE) and/or a names file (--names). Nothing given:
+ * *t stays NULL and the field prints "-". -1 when a given file fails. */
+static int load_names(const char *table, const char *names, struct asn_table **t)
+{
+	*t = NULL;
+	int from_env = 0;
+	if (!table) {
+		const char *e = getenv("SHIELD_ASN_TABLE");
+		if (e && *e) {
+			table = e;
+			from_env = 1;
+		}
+	}
+	char *err = NULL;
+	if (table) {
+		*t = asn_table_open(&table, 1, names, warn_cb, NULL, &err);
+		if (*t)
+			return 0;
+		if (!from_env || names) {
+			cli_error("cannot load AS names from '%s': %s", table, err);
+			free(err);
+			return -1;
+		}
+		cli_warn("$SHIELD_ASN_TABLE: %s; AS names print as -", err);
+		free(err);
+		return 0;
+	}
+	if (!names)
+		return 0;
+	char why[512];
+	struct asn_builder *b = asn_builder_new(warn_cb, NULL);
+	if (asn_builder_load_names(b, names, why, sizeof why) < 0) {
+		cli_error("cannot load AS names from '%s': %s", names, why);
+		asn_builder_free(b);
+		return -1;
+	}
+	*t = asn_builder_finish(b);
+	return 0;
 }
 
 static struct store *open_store(const char *db, struct contacts **c)
@@ -170,6 +254,8 @@ static int do_plan(const char *db, int json)
 			char f[32], l[32];
 			iso(b->first, f);
 			iso(b->last, l);
+			if (plan_line_fast(b, due, f, l))
+				continue;
 			json_t *j = json_object();
 			json_object_set_new(j, "asn", json_integer(b->asn));
 			json_object_set_new(j, "events", json_integer(b->events));
@@ -406,10 +492,13 @@ int cmd_notify(int argc, char **argv)
 	    {"max-tries", required_argument, NULL, 'm'},
 	    {"backoff", required_argument, NULL, 'b'},
 	    {"dry-run", required_argument, NULL, 'D'},
+	    {"asn-table", required_argument, NULL, 'A'},
+	    {"names", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL, *source = NULL, *lang = NULL, *fmt = NULL, *interval = NULL;
+	const char *asn_path = NULL, *names_path = NULL;
 	struct send_opts so;
 	memset(&so, 0, sizeof so);
 	so.max_tries = 3;
@@ -472,6 +561,12 @@ int cmd_notify(int argc, char **argv)
 		case 'D':
 			so.dry_run_dir = optarg;
 			break;
+		case 'A':
+			asn_path = optarg;
+			break;
+		case 'N':
+			names_path = optarg;
+			break;
 		case 'h':
 			usage(stdout);
 			return SHIELD_EXIT_OK;
@@ -499,7 +594,15 @@ int cmd_notify(int argc, char **argv)
 		if (!st)
 			return SHIELD_EXIT_FAIL;
 		so.json = json;
+		struct asn_table *names = NULL;
+		if (load_names(asn_path, names_path, &names)) {
+			contacts_free(ct);
+			store_close(st);
+			return SHIELD_EXIT_FAIL;
+		}
+		so.names = names;
 		int rc = notify_send(st, ct, &so, warn_cb, NULL);
+		asn_table_free(names);
 		contacts_free(ct);
 		store_close(st);
 		return rc;

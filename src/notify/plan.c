@@ -1,7 +1,8 @@
 /*
  * plan.c - group unbatched incidents into notification batches (plan.h).
  *
- * One pass over the unbatched incidents: each is resolved to its contact
+ * One pass over the unbatched incidents (rows of the older incident table,
+ * then the packed blocks, decoded without text addresses): each is resolved to its contact
  * (prefix contact, else AS contact) and counted into the group (contact,
  * AS) found through a small open-addressing hash; distinct IPs per group
  * are counted with a second hash set of (group, address). Both are sized
@@ -32,9 +33,11 @@ struct pctx {
 	int64_t *gkeys; /* group hash: (contact index+1)<<32 | asn, -1 empty */
 	uint32_t *gidx;
 	size_t gslots;
-	struct ipkey *ips;
+	struct ipkey *ips; /* distinct (group, IPv6 address) */
 	size_t islots, nips;
 	const struct contact *last_ct;
+	uint64_t *k4; /* group << 32 | IPv4 address, counted after sorting */
+	size_t nk4, capk4;
 };
 
 static uint64_t mix(uint64_t h)
@@ -65,9 +68,19 @@ static void ips_grow(struct pctx *x)
 	x->islots = ns;
 }
 
-/* ip_add - 1 when (group, ip) is new. */
+/* ip_add - 1 when (group, ip) is new; IPv4 keys are only collected
+ * (0 here) and counted by count_v4 after a radix sort: a million random
+ * hash inserts cost more in cache and page misses than sorting. */
 static int ip_add(struct pctx *x, uint32_t group, const struct asn_ip *ip)
 {
+	if (!ip->v6) {
+		if (x->nk4 == x->capk4) {
+			x->capk4 = x->capk4 ? x->capk4 * 2 : 1 << 16;
+			x->k4 = xrealloc(x->k4, x->capk4 * sizeof *x->k4);
+		}
+		x->k4[x->nk4++] = (uint64_t)group << 32 | ip->v4;
+		return 0;
+	}
 	if ((x->nips + 1) * 2 > x->islots)
 		ips_grow(x);
 	uint64_t hi = ip->v6 ? ip->a6.hi : 1ull << 63, lo = ip->v6 ? ip->a6.lo : ip->v4;
@@ -161,6 +174,74 @@ static int each(void *ctx, const struct incident_row *r)
 	return 0;
 }
 
+/* each_block - the unbatched incidents of one packed block: the same
+ * counting as each() without going through text addresses. */
+static int each_block(void *ctx, struct incident_block *blk)
+{
+	struct pctx *x = ctx;
+	const struct contact *last_ct = NULL;
+	uint32_t g = UINT32_MAX, last_asn = 0;
+	for (size_t i = 0; i < blk->n; i++) {
+		const struct incident_rec *r = &blk->v[i];
+		if (r->batch_id)
+			continue;
+		const struct contact *ct = contacts_resolve(x->c, &r->ip, r->asn);
+		if (g == UINT32_MAX || ct != last_ct || r->asn != last_asn) {
+			g = group_of(x, ct, r->asn);
+			last_ct = ct;
+			last_asn = r->asn;
+		}
+		struct plan_batch *b = &x->p->v[g];
+		b->events += r->events;
+		b->incidents++;
+		b->distinct_ips += ip_add(x, g, &r->ip);
+		if (r->first < b->first)
+			b->first = r->first;
+		if (r->last > b->last)
+			b->last = r->last;
+		x->p->incidents++;
+		x->p->events += r->events;
+		if (x->keep_ids) {
+			if (b->nids == b->capids) {
+				b->capids = b->capids ? b->capids * 2 : 16;
+				b->ids = xrealloc(b->ids, b->capids * sizeof *b->ids);
+			}
+			b->ids[b->nids++] = INCIDENT_BLOCK_ID(blk->id, (int64_t)i);
+		}
+	}
+	return 0;
+}
+
+/* count_v4 - sort the collected IPv4 keys, count distinct per group. */
+static void count_v4(struct pctx *x)
+{
+	size_t n = x->nk4;
+	if (!n)
+		return;
+	uint64_t *a = x->k4, *b = xmalloc(n * sizeof *b);
+	size_t *cnt = xmalloc(65537 * sizeof *cnt);
+	for (int sh = 0; sh < 64; sh += 16) {
+		memset(cnt, 0, 65537 * sizeof *cnt);
+		for (size_t i = 0; i < n; i++)
+			cnt[((a[i] >> sh) & 0xffff) + 1]++;
+		if (cnt[1] == n)
+			continue; /* all zero in these bits (few groups) */
+		for (size_t i = 1; i < 65537; i++)
+			cnt[i] += cnt[i - 1];
+		for (size_t i = 0; i < n; i++)
+			b[cnt[(a[i] >> sh) & 0xffff]++] = a[i];
+		uint64_t *t = a;
+		a = b;
+		b = t;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (i == 0 || a[i] != a[i - 1])
+			x->p->v[a[i] >> 32].distinct_ips++;
+	free(cnt);
+	free(a == x->k4 ? b : x->k4);
+	x->k4 = a;
+}
+
 static int cmp_batch(const void *a, const void *b)
 {
 	const struct plan_batch *x = a, *y = b;
@@ -175,8 +256,20 @@ int plan_build(struct store *st, const struct contacts *c, int64_t now, int keep
 	       struct plan *p, char *why, size_t whylen)
 {
 	memset(p, 0, sizeof *p);
-	struct pctx x = {p, c, keep_ids, NULL, NULL, 0, NULL, 0, 0, NULL};
+	struct pctx x = {p, c, keep_ids, NULL, NULL, 0, NULL, 0, 0, NULL, NULL, 0, 0};
+	struct block_filter f = {INT64_MIN, -1, 1, 0};
+	int64_t expect = 0;
+	if (store_blocks_unbatched(st, &expect) == STORE_OK && expect > 0 &&
+	    expect < ((int64_t)1 << 30)) {
+		x.capk4 = (size_t)expect + 1024;
+		x.k4 = xmalloc(x.capk4 * sizeof *x.k4);
+	}
 	int rc = store_incidents_unbatched(st, each, &x);
+	if (rc == STORE_OK)
+		rc = store_blocks_each(st, &f, each_block, &x);
+	if (rc == STORE_OK)
+		count_v4(&x);
+	free(x.k4);
 	free(x.gkeys);
 	free(x.gidx);
 	free(x.ips);

@@ -33,6 +33,7 @@
 #include "notify/contacts.h"
 #include "notify/plan.h"
 #include "store/store.h"
+#include "enrich/asn.h"
 #include "store/store_notify.h"
 
 #ifndef SHIELD_DATADIR
@@ -625,7 +626,6 @@ static int freeze(struct store *st, const struct contacts *c, const struct send_
 	struct plan p;
 	char why[512];
 	int64_t now = (int64_t)time(NULL);
-	(void)names;
 	if (plan_build(st, c, now, 1, &p, why, sizeof why)) {
 		warn(ctx, why);
 		return -1;
@@ -654,18 +654,17 @@ static int freeze(struct store *st, const struct contacts *c, const struct send_
 		}
 		int ok = store_batch_create(st, &br, at ? at + 1 : "localhost", &id, ticket,
 					    sizeof ticket, msgid, sizeof msgid) == STORE_OK;
-		struct incident_writer *w = ok ? store_incident_writer(st) : NULL;
-		for (size_t k = 0; ok && w && k < pb->nids; k++)
-			ok = store_incident_set_batch(w, pb->ids[k], id) == STORE_OK;
-		store_incident_writer_free(w);
+		if (ok)
+			ok = store_incidents_set_batch(st, pb->ids, pb->nids, id) == STORE_OK;
 		struct buf msg = BUF_INIT(MAX_MESSAGE);
 		if (ok) {
 			br.id = id;
 			br.ticket = ticket;
 			br.message_id = msgid;
 			int xarf = o->xarf || !strcmp(br.format, "csv+xarf");
-			ok = render_batch(st, o, from, org, &br, "", xarf, &msg, why, sizeof why) ==
-			     0;
+			const char *as_name = names ? asn_table_name(names, br.asn) : "";
+			ok = render_batch(st, o, from, org, &br, as_name, xarf, &msg, why,
+					  sizeof why) == 0;
 			if (!ok)
 				warn(ctx, why);
 		}
@@ -720,7 +719,7 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 		return SHIELD_EXIT_USAGE;
 	}
 	long frozen = 0;
-	int partial = freeze(st, c, o, from, org, NULL, warn, ctx, &frozen) != 0;
+	int partial = freeze(st, c, o, from, org, o->names, warn, ctx, &frozen) != 0;
 	crash_hook("frozen");
 	/* Deliver every batch that is pending, due for retry, or was left in
 	 * "sending" by a crash. */

@@ -19,6 +19,7 @@
 struct store;
 struct contacts;
 struct buf;
+struct asn_table;
 
 struct send_opts {
 	const char *smtp_url;	 /* NULL: $SHIELD_SMTP_URL or smtp://127.0.0.1:25 */
@@ -31,6 +32,7 @@ struct send_opts {
 	int max_tries;		 /* attempts per run */
 	int backoff;		 /* first wait in seconds, doubling */
 	int json;
+	const struct asn_table *names; /* AS names for {{as_name}}; NULL: "-" */
 };
 
 typedef void (*send_warn_fn)(void *ctx, const char *msg);

@@ -47,6 +47,13 @@ static const char *const notify_steps[] = {
     " source TEXT NOT NULL, tlp TEXT NOT NULL, batch_id INTEGER REFERENCES batch(id));"
     "CREATE INDEX incident_unbatched ON incident(id) WHERE batch_id IS NULL;"
     "CREATE INDEX incident_batch ON incident(batch_id) WHERE batch_id IS NOT NULL;",
+    /* 2: packed incident blocks (store_notify.h) */
+    "CREATE TABLE incident_block (id INTEGER PRIMARY KEY, asn_lo INTEGER NOT NULL,"
+    " asn_hi INTEGER NOT NULL, n INTEGER NOT NULL, unbatched INTEGER NOT NULL, min_first INTEGER "
+    "NOT NULL,"
+    " max_last INTEGER NOT NULL, data BLOB NOT NULL);"
+    "CREATE INDEX incident_block_asn ON incident_block(asn_hi);"
+    "CREATE INDEX incident_block_last ON incident_block(max_last);",
 };
 
 static int fail(struct store *st, const char *what)
@@ -289,14 +296,118 @@ int store_incidents_unbatched(struct store *st, incident_cb cb, void *ctx)
 	return each_incident(st, s, cb, ctx);
 }
 
+/* A batch's incidents of both kinds, sorted as the row query sorted them
+ * (ip text, type, first_time) so attachments do not change. */
+struct ob_row {
+	struct incident_row r;
+	char ip[48];
+	char *type, *source, *tlp;
+};
+struct ob_ctx {
+	struct ob_row *v;
+	size_t n, cap;
+	int64_t batch;
+};
+
+static struct ob_row *ob_push(struct ob_ctx *x)
+{
+	if (x->n == x->cap) {
+		x->cap = x->cap ? x->cap * 2 : 64;
+		x->v = xrealloc(x->v, x->cap * sizeof *x->v);
+	}
+	struct ob_row *o = &x->v[x->n++];
+	memset(o, 0, sizeof *o);
+	return o;
+}
+
+static int ob_legacy(void *ctx, const struct incident_row *r)
+{
+	struct ob_row *o = ob_push(ctx);
+	o->r = *r;
+	snprintf(o->ip, sizeof o->ip, "%s", r->ip);
+	o->type = xstrdup(r->type);
+	o->source = xstrdup(r->source);
+	o->tlp = xstrdup(r->tlp);
+	return 0;
+}
+
+static int ob_block(void *ctx, struct incident_block *b)
+{
+	struct ob_ctx *x = ctx;
+	for (size_t i = 0; i < b->n; i++) {
+		const struct incident_rec *c = &b->v[i];
+		if (c->batch_id != x->batch)
+			continue;
+		struct ob_row *o = ob_push(x);
+		asn_format_ip(&c->ip, o->ip, sizeof o->ip);
+		o->type = xstrdup(b->labels[c->type]);
+		o->source = xstrdup(b->labels[c->source]);
+		o->tlp = xstrdup(b->labels[c->tlp]);
+		o->r.id = INCIDENT_BLOCK_ID(b->id, (int64_t)i);
+		o->r.asn = c->asn;
+		o->r.first_time = c->first;
+		o->r.last_time = c->last;
+		o->r.events = (long)c->events;
+		o->r.port = c->port;
+		o->r.batch_id = c->batch_id;
+	}
+	return 0;
+}
+
+static int ob_cmp(const void *a, const void *b)
+{
+	const struct ob_row *x = a, *y = b;
+	int c = strcmp(x->ip, y->ip);
+	if (!c)
+		c = strcmp(x->type, y->type);
+	if (!c && x->r.first_time != y->r.first_time)
+		c = x->r.first_time < y->r.first_time ? -1 : 1;
+	return c;
+}
+
 int store_incidents_of_batch(struct store *st, int64_t batch_id, incident_cb cb, void *ctx)
 {
-	sqlite3_stmt *s = prep(st, "SELECT " INCIDENT_COLS " FROM incident WHERE batch_id=?"
-				   " ORDER BY ip, type, first_time");
+	struct ob_ctx x = {NULL, 0, 0, batch_id};
+	sqlite3_stmt *s = prep(st, "SELECT " INCIDENT_COLS " FROM incident WHERE batch_id=?");
 	if (!s)
 		return fail(st, "incidents");
 	sqlite3_bind_int64(s, 1, batch_id);
-	return each_incident(st, s, cb, ctx);
+	int rc = each_incident(st, s, ob_legacy, &x);
+	int64_t asn = -1;
+	if (rc == STORE_OK) {
+		s = prep(st, "SELECT asn FROM batch WHERE id=?");
+		if (!s)
+			rc = fail(st, "batch");
+		else {
+			sqlite3_bind_int64(s, 1, batch_id);
+			if (sqlite3_step(s) == SQLITE_ROW)
+				asn = sqlite3_column_int64(s, 0);
+			sqlite3_finalize(s);
+		}
+	}
+	if (rc == STORE_OK && asn >= 0) {
+		struct block_filter f = {INT64_MIN, asn, 0, 0};
+		rc = store_blocks_each(st, &f, ob_block, &x);
+	}
+	if (rc == STORE_OK && x.n) {
+		qsort(x.v, x.n, sizeof *x.v, ob_cmp);
+		for (size_t i = 0; i < x.n; i++) {
+			struct ob_row *o = &x.v[i];
+			o->r.ip = o->ip;
+			o->r.type = o->type;
+			o->r.source = o->source;
+			o->r.tlp = o->tlp;
+			if (cb(ctx, &o->r))
+				break;
+		}
+	}
+	for (size_t i = 0; i < x.n; i++) {
+		free(x.v[i].type);
+		free(x.v[i].source);
+		free(x.v[i].tlp);
+	}
+	free(x.v);
+	return rc;
 }
 
 struct incident_writer {
@@ -382,6 +493,424 @@ int store_incident_set_batch(struct incident_writer *w, int64_t id, int64_t batc
 const char *store_notify_errmsg(struct store *st)
 {
 	return sqlite3_errmsg(store_sqlite(st));
+}
+
+/* ---- packed incident blocks ----
+ * Blob layout (all integers LEB128 varints, signed ones zigzag):
+ *   "SIB1" nlabels {len bytes}... n base
+ *   n x { flags(1: v6, 2: port, 4: batch) ip(4 or 16 bytes, big-endian)
+ *         asn type source tlp zz(first - base) zz(last - first) events
+ *         [port] [batch_id] }
+ * About 19 bytes per IPv4 incident. Decoding checks every length and
+ * label index: a damaged blob is an error, never a wild read. */
+
+struct wbuf {
+	unsigned char *p;
+	size_t n, cap;
+};
+
+static void wb_need(struct wbuf *b, size_t k)
+{
+	if (b->n + k <= b->cap)
+		return;
+	size_t nc = b->cap ? b->cap * 2 : 4096;
+	while (nc < b->n + k)
+		nc *= 2;
+	b->p = xrealloc(b->p, nc);
+	b->cap = nc;
+}
+
+static inline void wb_var(struct wbuf *b, uint64_t v)
+{
+	while (v >= 0x80) {
+		b->p[b->n++] = (unsigned char)(v | 0x80);
+		v >>= 7;
+	}
+	b->p[b->n++] = (unsigned char)v;
+}
+
+static inline uint64_t zz(int64_t v)
+{
+	return ((uint64_t)v << 1) ^ (uint64_t)(v >> 63);
+}
+
+static inline int64_t unzz(uint64_t v)
+{
+	return (int64_t)(v >> 1) ^ -(int64_t)(v & 1);
+}
+
+static void put_be64(unsigned char *p, uint64_t v)
+{
+	for (int i = 7; i >= 0; i--) {
+		p[i] = (unsigned char)v;
+		v >>= 8;
+	}
+}
+
+static uint64_t get_be64(const unsigned char *p)
+{
+	uint64_t v = 0;
+	for (int i = 0; i < 8; i++)
+		v = v << 8 | p[i];
+	return v;
+}
+
+struct block_meta {
+	int64_t min_first, max_last;
+	uint32_t asn_lo, asn_hi;
+	long unbatched;
+};
+
+static void block_encode(const struct incident_block *b, struct wbuf *w, struct block_meta *m)
+{
+	w->n = 0;
+	size_t lab = 0;
+	for (size_t i = 0; i < b->nlabels; i++)
+		lab += strlen(b->labels[i]) + 10;
+	wb_need(w, 4 + 30 + lab);
+	memcpy(w->p, "SIB1", 4);
+	w->n = 4;
+	wb_var(w, b->nlabels);
+	for (size_t i = 0; i < b->nlabels; i++) {
+		size_t l = strlen(b->labels[i]);
+		wb_var(w, l);
+		memcpy(w->p + w->n, b->labels[i], l);
+		w->n += l;
+	}
+	m->min_first = INT64_MAX;
+	m->max_last = INT64_MIN;
+	m->unbatched = 0;
+	m->asn_lo = UINT32_MAX;
+	m->asn_hi = 0;
+	for (size_t i = 0; i < b->n; i++) {
+		if (b->v[i].asn < m->asn_lo)
+			m->asn_lo = b->v[i].asn;
+		if (b->v[i].asn > m->asn_hi)
+			m->asn_hi = b->v[i].asn;
+		if (b->v[i].first < m->min_first)
+			m->min_first = b->v[i].first;
+		if (b->v[i].last > m->max_last)
+			m->max_last = b->v[i].last;
+	}
+	if (!b->n) {
+		m->min_first = m->max_last = 0;
+		m->asn_lo = 0;
+	}
+	wb_var(w, b->n);
+	wb_var(w, zz(m->min_first));
+	for (size_t i = 0; i < b->n; i++) {
+		const struct incident_rec *c = &b->v[i];
+		wb_need(w, 1 + 16 + 9 * 10);
+		unsigned char fl = (unsigned char)((c->ip.v6 ? 1 : 0) | (c->port > 0 ? 2 : 0) |
+						   (c->batch_id ? 4 : 0));
+		w->p[w->n++] = fl;
+		if (c->ip.v6) {
+			put_be64(w->p + w->n, c->ip.a6.hi);
+			put_be64(w->p + w->n + 8, c->ip.a6.lo);
+			w->n += 16;
+		} else {
+			w->p[w->n++] = (unsigned char)(c->ip.v4 >> 24);
+			w->p[w->n++] = (unsigned char)(c->ip.v4 >> 16);
+			w->p[w->n++] = (unsigned char)(c->ip.v4 >> 8);
+			w->p[w->n++] = (unsigned char)c->ip.v4;
+		}
+		wb_var(w, c->asn);
+		wb_var(w, c->type);
+		wb_var(w, c->source);
+		wb_var(w, c->tlp);
+		wb_var(w, zz(c->first - m->min_first));
+		wb_var(w, zz(c->last - c->first));
+		wb_var(w, c->events);
+		if (c->port > 0)
+			wb_var(w, (uint64_t)c->port);
+		if (c->batch_id)
+			wb_var(w, (uint64_t)c->batch_id);
+		else
+			m->unbatched++;
+	}
+}
+
+struct rbuf {
+	const unsigned char *p;
+	size_t n, i;
+	int bad;
+};
+
+static inline uint64_t rb_var(struct rbuf *r)
+{
+	uint64_t v = 0;
+	for (int sh = 0; sh < 64; sh += 7) {
+		if (r->i >= r->n) {
+			r->bad = 1;
+			return 0;
+		}
+		unsigned char c = r->p[r->i++];
+		v |= (uint64_t)(c & 0x7f) << sh;
+		if (!(c & 0x80))
+			return v;
+	}
+	r->bad = 1;
+	return 0;
+}
+
+/* block_decode - into reusable storage: labels (pointers into lab),
+ * records in *recs. 0 or -1 for a damaged blob. */
+struct dec {
+	char *lab;
+	size_t labcap;
+	const char **labels;
+	size_t labelcap;
+	struct incident_rec *recs;
+	size_t reccap;
+};
+
+static int block_decode(const void *data, size_t len, struct dec *d, struct incident_block *b)
+{
+	struct rbuf r = {data, len, 0, 0};
+	if (len < 4 || memcmp(data, "SIB1", 4))
+		return -1;
+	r.i = 4;
+	uint64_t nl = rb_var(&r);
+	if (r.bad || nl > len)
+		return -1;
+	if (d->labcap < len + nl + 1) {
+		d->labcap = len + nl + 1;
+		d->lab = xrealloc(d->lab, d->labcap);
+	}
+	if (d->labelcap < nl + 1) {
+		d->labelcap = nl + 1;
+		d->labels = xrealloc(d->labels, d->labelcap * sizeof *d->labels);
+	}
+	size_t lw = 0;
+	for (uint64_t i = 0; i < nl; i++) {
+		uint64_t l = rb_var(&r);
+		if (r.bad || l > r.n - r.i)
+			return -1;
+		memcpy(d->lab + lw, r.p + r.i, l);
+		d->labels[i] = d->lab + lw;
+		lw += l;
+		d->lab[lw++] = '\0';
+		r.i += l;
+	}
+	uint64_t n = rb_var(&r);
+	int64_t base = unzz(rb_var(&r));
+	if (r.bad || n > INCIDENT_BLOCK_MAX || n > len)
+		return -1;
+	if (d->reccap < n + 1) {
+		d->reccap = n + 1;
+		d->recs = xrealloc(d->recs, d->reccap * sizeof *d->recs);
+	}
+	for (uint64_t i = 0; i < n; i++) {
+		struct incident_rec *c = &d->recs[i];
+		if (r.i >= r.n)
+			return -1;
+		unsigned char fl = r.p[r.i++];
+		memset(&c->ip, 0, sizeof c->ip);
+		if (fl & 1) {
+			if (r.n - r.i < 16)
+				return -1;
+			c->ip.v6 = 1;
+			c->ip.a6.hi = get_be64(r.p + r.i);
+			c->ip.a6.lo = get_be64(r.p + r.i + 8);
+			r.i += 16;
+		} else {
+			if (r.n - r.i < 4)
+				return -1;
+			c->ip.v4 = (uint32_t)r.p[r.i] << 24 | (uint32_t)r.p[r.i + 1] << 16 |
+				   (uint32_t)r.p[r.i + 2] << 8 | r.p[r.i + 3];
+			r.i += 4;
+		}
+		uint64_t asn = rb_var(&r);
+		c->asn = asn > UINT32_MAX ? 0 : (uint32_t)asn;
+		uint64_t ty = rb_var(&r), so = rb_var(&r), tl = rb_var(&r);
+		if (ty >= nl || so >= nl || tl >= nl)
+			return -1;
+		c->type = (uint32_t)ty;
+		c->source = (uint32_t)so;
+		c->tlp = (uint32_t)tl;
+		c->first = base + unzz(rb_var(&r));
+		c->last = c->first + unzz(rb_var(&r));
+		uint64_t ev = rb_var(&r);
+		c->events = ev > UINT32_MAX ? UINT32_MAX : (uint32_t)ev;
+		uint64_t port = fl & 2 ? rb_var(&r) : 0;
+		c->port = port > 65535 ? 0 : (int)port;
+		c->batch_id = fl & 4 ? (int64_t)(rb_var(&r) & INT64_MAX) : 0;
+		if (r.bad)
+			return -1;
+	}
+	if (r.i != r.n)
+		return -1;
+	b->labels = d->labels;
+	b->nlabels = (size_t)nl;
+	b->v = d->recs;
+	b->n = (size_t)n;
+	return 0;
+}
+
+static void dec_free(struct dec *d)
+{
+	free(d->lab);
+	free(d->labels);
+	free(d->recs);
+}
+
+static int block_write(struct store *st, const struct incident_block *b, int64_t *id)
+{
+	if (b->n > INCIDENT_BLOCK_MAX)
+		return fail(st, "block");
+	struct wbuf w = {NULL, 0, 0};
+	struct block_meta m;
+	block_encode(b, &w, &m);
+	sqlite3_stmt *s =
+	    id ? prep(st, "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,"
+			  "max_last,data) VALUES(?1,?8,?2,?3,?4,?5,?6)")
+	       : prep(st, "UPDATE incident_block SET asn_lo=?1, asn_hi=?8, n=?2, unbatched=?3,"
+			  " min_first=?4, max_last=?5, data=?6 WHERE id=?7");
+	if (!s) {
+		free(w.p);
+		return fail(st, "block");
+	}
+	sqlite3_bind_int64(s, 1, m.asn_lo);
+	sqlite3_bind_int64(s, 8, m.asn_hi);
+	sqlite3_bind_int64(s, 2, (int64_t)b->n);
+	sqlite3_bind_int64(s, 3, m.unbatched);
+	sqlite3_bind_int64(s, 4, m.min_first);
+	sqlite3_bind_int64(s, 5, m.max_last);
+	sqlite3_bind_blob64(s, 6, w.p, w.n, SQLITE_STATIC);
+	if (!id)
+		sqlite3_bind_int64(s, 7, b->id);
+	int rc = done(st, s);
+	free(w.p);
+	if (rc == STORE_OK && id)
+		*id = sqlite3_last_insert_rowid(store_sqlite(st));
+	return rc;
+}
+
+int store_block_add(struct store *st, const struct incident_block *b, int64_t *id)
+{
+	return block_write(st, b, id);
+}
+
+int store_block_replace(struct store *st, const struct incident_block *b)
+{
+	return block_write(st, b, NULL);
+}
+
+int store_blocks_each(struct store *st, const struct block_filter *f, block_cb cb, void *ctx)
+{
+	/* one statement per access path, so each uses its index */
+	const char *sql = f->block_id ? "SELECT id,data FROM incident_block WHERE id = ?4"
+			  : f->asn >= 0
+			      ? "SELECT id,data FROM incident_block WHERE asn_hi >= ?2"
+				" AND asn_lo <= ?2"
+				" AND max_last >= ?1 AND (?3 = 0 OR unbatched > 0) ORDER BY id"
+			  : f->since > INT64_MIN
+			      ? "SELECT id,data FROM incident_block WHERE max_last >= ?1"
+				" AND (?3 = 0 OR unbatched > 0) ORDER BY id"
+			      : "SELECT id,data FROM incident_block WHERE ?3 = 0 OR unbatched > 0"
+				" ORDER BY id";
+	sqlite3_stmt *s = prep(st, sql);
+	if (!s)
+		return fail(st, "blocks");
+	sqlite3_bind_int64(s, 1, f->since);
+	sqlite3_bind_int64(s, 2, f->asn);
+	sqlite3_bind_int(s, 3, f->unbatched);
+	sqlite3_bind_int64(s, 4, f->block_id);
+	struct dec d;
+	memset(&d, 0, sizeof d);
+	int rc, ret = STORE_OK;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct incident_block b;
+		memset(&b, 0, sizeof b);
+		b.id = sqlite3_column_int64(s, 0);
+		const void *data = sqlite3_column_blob(s, 1);
+		size_t len = (size_t)sqlite3_column_bytes(s, 1);
+		if (!data || block_decode(data, len, &d, &b)) {
+			ret = STORE_ERR;
+			break;
+		}
+		if (cb(ctx, &b))
+			break;
+	}
+	sqlite3_finalize(s);
+	dec_free(&d);
+	if (ret == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = STORE_ERR;
+	return ret == STORE_OK ? STORE_OK : fail(st, "blocks");
+}
+
+int store_blocks_unbatched(struct store *st, int64_t *n)
+{
+	sqlite3_stmt *s = prep(st, "SELECT coalesce(sum(unbatched), 0) FROM incident_block");
+	if (!s)
+		return fail(st, "blocks");
+	*n = 0;
+	if (sqlite3_step(s) == SQLITE_ROW)
+		*n = sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return STORE_OK;
+}
+
+static int cmp_i64(const void *a, const void *b)
+{
+	int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+	return x < y ? -1 : x > y;
+}
+
+struct setb_ctx {
+	struct store *st;
+	const int64_t *ids;
+	size_t n;
+	int64_t batch;
+	int rc;
+};
+
+static int setb_block(void *ctx, struct incident_block *b)
+{
+	struct setb_ctx *x = ctx;
+	for (size_t i = 0; i < x->n; i++) {
+		int64_t k = x->ids[i] - INCIDENT_BLOCK_ID(b->id, 0);
+		if (k >= 0 && (uint64_t)k < b->n)
+			b->v[k].batch_id = x->batch;
+	}
+	x->rc = store_block_replace(x->st, b);
+	return 0;
+}
+
+int store_incidents_set_batch(struct store *st, int64_t *ids, size_t n, int64_t batch_id)
+{
+	if (!n)
+		return STORE_OK;
+	qsort(ids, n, sizeof *ids, cmp_i64);
+	size_t i = 0;
+	sqlite3_stmt *s = prep(st, "UPDATE incident SET batch_id=? WHERE id=?");
+	if (!s)
+		return fail(st, "incident");
+	for (; i < n && ids[i] < INCIDENT_BLOCK_BASE; i++) {
+		sqlite3_bind_int64(s, 1, batch_id);
+		sqlite3_bind_int64(s, 2, ids[i]);
+		int rc = sqlite3_step(s);
+		sqlite3_reset(s);
+		if (rc != SQLITE_DONE) {
+			sqlite3_finalize(s);
+			return fail(st, "incident");
+		}
+	}
+	sqlite3_finalize(s);
+	while (i < n) {
+		int64_t blk = (ids[i] - INCIDENT_BLOCK_BASE) >> 20;
+		size_t j = i;
+		while (j < n && (ids[j] - INCIDENT_BLOCK_BASE) >> 20 == blk)
+			j++;
+		/* the block is rewritten after its statement ended: decode into
+		 * the callback, replace from there (a by-id SELECT, one row) */
+		struct setb_ctx x = {st, ids + i, j - i, batch_id, STORE_ERR};
+		struct block_filter f = {INT64_MIN, -1, 0, blk};
+		if (store_blocks_each(st, &f, setb_block, &x) != STORE_OK || x.rc != STORE_OK)
+			return STORE_ERR;
+		i = j;
+	}
+	return STORE_OK;
 }
 
 /* ---- batches ---- */

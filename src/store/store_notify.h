@@ -9,10 +9,13 @@
  *               replace only rows of their own origin.
  *   feed_file - one loaded feed file by SHA-256, so a re-run is a no-op.
  *   incident  - events of one IP and type inside the window, counted.
- *   batch     - one notification: its incidents (incident.batch_id), the
- *               frozen message bytes, and the delivery state machine
- *               pending -> sending -> sent | retry | failed.
- *   bounce    - addresses with a permanent delivery failure.
+ *               Written since schema step 2 as packed blocks
+ *               (incident_block: BLOBs of a feed run's incidents sorted by
+ *               AS, a few thousand (at most INCIDENT_BLOCK_MAX) each,
+ *               varint-encoded records with the batch id of each); rows of the older
+ * one-row-per-incident table are still read, merged and batched. batch     - one notification: its
+ * incidents (incident.batch_id), the frozen message bytes, and the delivery state machine pending
+ * -> sending -> sent | retry | failed. bounce    - addresses with a permanent delivery failure.
  * Times are Unix seconds (UTC).
  * Ownership: strings handed to callbacks are valid only during the call.
  */
@@ -20,6 +23,8 @@
 #define SHIELD_STORE_NOTIFY_H
 #include <stddef.h>
 #include <stdint.h>
+
+#include "enrich/asn.h"
 
 struct store;
 
@@ -83,6 +88,57 @@ int store_incident_update(struct incident_writer *w, int64_t id, int64_t first_t
 int store_incident_set_batch(struct incident_writer *w, int64_t id, int64_t batch_id);
 /* store_notify_errmsg - SQLite's message for the last failed call here. */
 const char *store_notify_errmsg(struct store *st);
+
+/* ---- packed incident blocks ----
+ * An incident in a block has the id INCIDENT_BLOCK_ID(block, index), far
+ * above any row id of the incident table, so both kinds share one id space
+ * (plan ids, batch assignment). */
+#define INCIDENT_BLOCK_MAX 65536u
+#define INCIDENT_BLOCK_BASE ((int64_t)1 << 40)
+#define INCIDENT_BLOCK_ID(block, i) (INCIDENT_BLOCK_BASE + (block) * (int64_t)(1 << 20) + (i))
+
+/* incident_rec - one incident of a block; labels index the block's labels. */
+struct incident_rec {
+	struct asn_ip ip;
+	uint32_t asn;
+	uint32_t type, source, tlp;
+	uint32_t events;
+	int port; /* 0 = none */
+	int64_t first, last;
+	int64_t batch_id; /* 0 = not yet in a batch */
+};
+
+/* incident_block - n incidents sorted by AS; labels[] are the type, source
+ * and TLP strings the records refer to. In callbacks everything is owned
+ * by the store and valid during the call; v may be modified there. */
+struct incident_block {
+	int64_t id;
+	const char *const *labels;
+	size_t nlabels;
+	struct incident_rec *v;
+	size_t n;
+};
+
+/* store_block_add - encode and insert a block (n <= INCIDENT_BLOCK_MAX). */
+int store_block_add(struct store *st, const struct incident_block *b, int64_t *id);
+/* store_block_replace - rewrite block b->id with b's content. */
+int store_block_replace(struct store *st, const struct incident_block *b);
+
+struct block_filter {
+	int64_t since;	  /* only blocks with an incident ending at or after */
+	int64_t asn;	  /* -1: any AS, else blocks that may hold this AS */
+	int unbatched;	  /* only blocks with an incident not in a batch */
+	int64_t block_id; /* 0: any block */
+};
+typedef int (*block_cb)(void *ctx, struct incident_block *b);
+/* store_blocks_each - decoded blocks matching f, in id order; a block that
+ * does not decode is an error (STORE_ERR, message from the store). */
+int store_blocks_each(struct store *st, const struct block_filter *f, block_cb cb, void *ctx);
+/* store_blocks_unbatched - how many block incidents are in no batch. */
+int store_blocks_unbatched(struct store *st, int64_t *n);
+/* store_incidents_set_batch - put the incidents ids[0..n) (row or block
+ * ids, in any order) into batch_id; ids is reordered. */
+int store_incidents_set_batch(struct store *st, int64_t *ids, size_t n, int64_t batch_id);
 
 struct batch_row {
 	int64_t id;

@@ -83,7 +83,8 @@ sink_pid=$!
 i=0
 while [ ! -f "$T/sink/sink.ready" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
 check "SMTP sink started on 127.0.0.1:$port" '[ -f "$T/sink/sink.ready" ]'
-SEND="$S notify --db $DB send --smtp smtp://127.0.0.1:$port --from cert@cert.test --org CERT-Test --backoff 0"
+printf '64500,ExampleNet64500\n64501,ExampleNet64501\n' >"$T/asnames.txt"
+SEND="$S notify --db $DB send --smtp smtp://127.0.0.1:$port --from cert@cert.test --org CERT-Test --backoff 0 --names $T/asnames.txt"
 
 # 4. crash right after the batches were frozen: nothing lost, nothing sent
 SHIELD_NOTIFY_CRASH=frozen $SEND --xarf >/dev/null 2>&1
@@ -98,6 +99,7 @@ check "tempfail retried and then sent" 'grep -q "\"state\":\"sent\".*tempfail@pr
 check "550 recorded as failed" 'grep -q "\"state\":\"failed\".*reject@v6.example" "$T/send.jsonl"'
 n=$(ls "$T/sink/mail" | wc -l)
 check "4 messages arrived ($n)" '[ "$n" = 4 ]'
+check "{{as_name}} filled from --names" 'grep -q "AS64500 (ExampleNet64500)" "$T"/sink/mail/*'
 r=$($PY - "$T/sink/mail" "$data/xarf_spec" <<'EOF'
 import email, email.header, json, os, sys
 from email import policy

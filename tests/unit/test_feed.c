@@ -88,6 +88,16 @@ static int count_cb(void *ctx, const struct incident_row *r)
 	return 0;
 }
 
+static int count_block_cb(void *ctx, struct incident_block *b)
+{
+	long *n = ctx;
+	for (size_t i = 0; i < b->n; i++) {
+		n[0]++;
+		n[1] += b->v[i].events;
+	}
+	return 0;
+}
+
 static void test_fold(struct test_state *t)
 {
 	char dir[] = "/tmp/shield-test-feed-XXXXXX";
@@ -139,6 +149,8 @@ static void test_fold(struct test_state *t)
 	feed_run_free(r);
 	long n[2] = {0, 0};
 	store_incidents_unbatched(st, count_cb, n);
+	struct block_filter bf = {INT64_MIN, -1, 1, 0};
+	CHECK(t, store_blocks_each(st, &bf, count_block_cb, n) == STORE_OK);
 	CHECK(t, n[0] == 3 && n[1] == 5);
 	store_close(st);
 	asn_table_free(tb);
