@@ -6,13 +6,15 @@
 #   3. mmdblookup on a GeoLite2-ASN-layout mmdb written here with
 #      MaxMind::DB::Writer (skipped when the Perl module is missing);
 #   4. a Python bisect over ip-location-db's CSV for 5,000 addresses.
-# Usage: tests/notify/asn_oracle.sh [BUILD]   (prints "N passed, N failed")
+# Usage: tests/notify/asn_oracle.sh [BUILD|BINARY]   (prints "N passed, N failed")
 # Needs /usr/bin/python3 (Debian's, for pyasn), bgpdump, mmdblookup.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${1:-$repo/build}
 case $build in /*) ;; *) build=$repo/$build ;; esac
+# tests/run.sh passes the binary; a build directory works too
+[ -f "$build" ] && build=$(dirname "$build")
 shield=$build/shield
 data=$here/../../../shared/data
 pass=0

@@ -3,12 +3,14 @@
 # server (aiosmtpd on 127.0.0.1, started here, stopped by PID), with
 # temporary and permanent failures, simulated crashes, XARF validation
 # against the shared xarf_spec schemas, and the unreachable report.
-# Usage: tests/notify/notify_e2e.sh [BUILD]   (prints "N passed, N failed")
+# Usage: tests/notify/notify_e2e.sh [BUILD|BINARY]   (prints "N passed, N failed")
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
 build=${1:-$repo/build}
 case $build in /*) ;; *) build=$repo/$build ;; esac
+# tests/run.sh passes the binary; a build directory works too
+[ -f "$build" ] && build=$(dirname "$build")
 S=$build/shield
 F=$repo/tests/data/notify
 data=$here/../../../shared/data
