@@ -1,28 +1,1206 @@
 /*
- * campaign.c - PLACEHOLDER until the campaign stage (issue 4) lands: no
- * clustering, campaign_id stays 0. The campaign helper replaces this file.
+ * campaign.c - the online campaign engine: each report joins the most
+ * similar live campaign or starts one, in bounded time per report.
+ *
+ * Per report: features (features.c) give at most CF_MAX_KEYS lookup keys.
+ * Each key is looked up in the store's campaign_key index, which returns at
+ * most KEY_FANOUT campaigns; a key shared by that many campaigns is
+ * "common" (shared infrastructure the ignore list does not know yet, a
+ * boilerplate footer...) and is neither used nor extended. The candidates
+ * found are ranked by the kinds of keys they share and the best
+ * MAX_CANDIDATES are scored against their text exemplars (MinHash) and the
+ * shared keys (score()). The report joins the best candidate scoring at
+ * least JOIN_SCORE. Analyst pins (campaign_pin) override all of this.
+ *
+ * Cost per report is therefore bounded by CF_MAX_KEYS * KEY_FANOUT index
+ * rows, MAX_CANDIDATES campaign rows and a constant number of writes,
+ * whatever the store holds (B-tree lookups aside).
+ *
+ * Time: wall clock at ingest; with --replay, the Date of each report as set
+ * by campaign_set_clock() (else the message's own Date).
  */
 #include "campaign/campaign.h"
 
+#include <gmime/gmime.h>
+#include <jansson.h>
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "campaign/campaign_int.h"
+#include "common/xalloc.h"
+#include "store/store.h"
+#include "store/store_campaign.h"
+#include "verdict/registry.h"
+
+#define KEY_FANOUT 9	       /* campaigns per key before the key is common */
+#define MAX_CAND 64	       /* candidates gathered from the index */
+#define MAX_CANDIDATES 8       /* candidates scored */
+#define MAX_EXEMPLARS 4	       /* text signatures kept per campaign */
+#define JOIN_SCORE 0.55	       /* see score() */
+#define DF_WEAK 3	       /* a domain/subject key in this many campaigns is weak */
+#define CONTENT_MIN 0.15       /* text agreement below this, and no subject: penalty */
+#define TEXT_FULL 24	       /* shingles for full confidence in a text match */
+#define MAX_TOP_IND 32	       /* indicator counters kept per campaign */
+#define MAX_SUBJECTS 5	       /* sample subjects kept per campaign */
+#define MAX_MERGE_HOPS 16      /* merged_into chain followed */
+#define KC_MAX_KEYS (1u << 23) /* cached index keys (~800 MB would be 1 << 26) */
+#define CC_SLOTS 16384	       /* cached campaign records */
+#define RECENT_TIMES 64	       /* member times kept per cached campaign */
+#define FEAT_BYTES (1 + 4 + 4 * CF_MH + 9 * CF_MAX_KEYS)
+
+/* ---- caches -------------------------------------------------------------
+ * Within one run the engine is the only writer of the campaign tables, so
+ * it keeps what it reads and writes in memory and most reports need no
+ * SELECT at all:
+ *   - kcache: key -> campaign ids (most recent first, at most KEY_FANOUT),
+ *     negative answers included. When the index was empty at start (a new
+ *     store) the cache is authoritative: a key it does not hold is absent.
+ *     Otherwise a miss asks the store once and remembers the answer.
+ *     Bounded by KC_MAX_KEYS; when full it is emptied and stops being
+ *     authoritative.
+ *   - ccache: campaign records, direct-mapped by id (CC_SLOTS), written
+ *     through (the store is updated as before), with the newest member
+ *     times of campaigns started in this run (alert windows).
+ *   - pins: looked up only when the store holds any.
+ * Analyst decisions (merge, split, re-cluster) empty the caches. */
+
+static const char *agg_major(const char *agg_text, const char *field, char *out, size_t outsz);
+
+struct kslot {
+	uint64_t key; /* 0: empty */
+	int64_t ids[KEY_FANOUT];
+	uint8_t n;
+};
+
+struct kcache {
+	struct kslot *v;
+	size_t cap, n;
+	int authoritative;
+};
+
+struct ccache_ent {
+	struct campaign_rec rec; /* rec.id 0: empty; rec.agg owned */
+	int complete;		 /* every member of this run is in recent[] */
+	int nrecent;
+	int64_t recent[RECENT_TIMES]; /* newest member times, newest first */
+	char brand[128];	      /* majority brand of rec.agg ("" none) */
+};
 
 struct campaign_engine {
-	int unused;
+	struct store *st;
+	struct store_campaign *sc;
+	struct ignore_list *il;
+	struct registry *reg; /* verified organisations (NULL: none) */
+	struct alerter *al;
+	struct campaign_config cfg;
+	int disabled;  /* $SHIELD_CAMPAIGN_DISABLE: benchmark baseline only */
+	int64_t clock; /* replay: campaign time of the current report (0: none) */
+	/* in-memory caches of this run (see "caches" below) */
+	struct kcache kc;
+	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
+	int has_pins;	       /* the store holds analyst pins */
+	/* campaigns touched in this run, for the replay summary */
+	int64_t *touched;
+	size_t ntouched, captouched;
 };
+
+static void kcache_clear(struct kcache *kc, int authoritative)
+{
+	free(kc->v);
+	kc->v = NULL;
+	kc->cap = kc->n = 0;
+	kc->authoritative = authoritative;
+}
+
+static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
+{
+	if (insert && (kc->n + 1) * 2 > kc->cap) {
+		if (kc->cap >= KC_MAX_KEYS) {
+			kcache_clear(kc, 0);
+		}
+		size_t ncap = kc->cap ? kc->cap * 2 : 4096;
+		struct kslot *nv = xcalloc(ncap, sizeof *nv);
+		for (size_t i = 0; i < kc->cap; i++)
+			if (kc->v[i].key) {
+				size_t j = kc->v[i].key & (ncap - 1);
+				while (nv[j].key)
+					j = (j + 1) & (ncap - 1);
+				nv[j] = kc->v[i];
+			}
+		free(kc->v);
+		kc->v = nv;
+		kc->cap = ncap;
+	}
+	if (!kc->cap)
+		return NULL;
+	size_t j = key & (kc->cap - 1);
+	while (kc->v[j].key && kc->v[j].key != key)
+		j = (j + 1) & (kc->cap - 1);
+	if (kc->v[j].key == key)
+		return &kc->v[j];
+	if (!insert)
+		return NULL;
+	kc->v[j].key = key;
+	kc->v[j].n = 0;
+	kc->n++;
+	return &kc->v[j];
+}
+
+/* key_lookup - campaigns sharing key, through the cache. */
+static int key_lookup(struct campaign_engine *ce, uint64_t key, int64_t *ids, int *n)
+{
+	struct kslot *ks = kcache_find(&ce->kc, key, 0);
+	if (!ks && ce->kc.authoritative) {
+		*n = 0;
+		return 0;
+	}
+	if (!ks) {
+		if (store_campaign_key_lookup(ce->sc, key, ids, KEY_FANOUT, n) < 0)
+			return -1;
+		ks = kcache_find(&ce->kc, key, 1);
+		ks->n = (uint8_t)*n;
+		memcpy(ks->ids, ids, (size_t)*n * sizeof *ids);
+		return 0;
+	}
+	*n = ks->n;
+	memcpy(ids, ks->ids, (size_t)ks->n * sizeof *ids);
+	return 0;
+}
+
+/* key_add - index key -> cid in the store and the cache. */
+static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t cid)
+{
+	struct kslot *ks = kcache_find(&ce->kc, key, 0);
+	for (int i = 0; ks && i < ks->n; i++)
+		if (ks->ids[i] == cid)
+			return 0; /* indexed already: no write */
+	if (store_campaign_key_add(ce->sc, key, kind, cid) < 0)
+		return -1;
+	ks = kcache_find(&ce->kc, key, 0);
+	if (!ks) {
+		if (!ce->kc.authoritative)
+			return 0; /* not cached: the next lookup asks the store */
+		ks = kcache_find(&ce->kc, key, 1);
+		if (!ks)
+			return 0;
+	}
+	int i;
+	for (i = 0; i < ks->n && ks->ids[i] != cid; i++)
+		;
+	if (i < ks->n || ks->n >= KEY_FANOUT)
+		return 0;
+	/* keep most recent (highest id) first, as the store answers */
+	int pos = 0;
+	while (pos < ks->n && ks->ids[pos] > cid)
+		pos++;
+	memmove(ks->ids + pos + 1, ks->ids + pos, (size_t)(ks->n - pos) * sizeof *ks->ids);
+	ks->ids[pos] = cid;
+	ks->n++;
+	return 0;
+}
+
+static void ccache_clear(struct campaign_engine *ce)
+{
+	if (!ce->cc)
+		return;
+	for (size_t i = 0; i < CC_SLOTS; i++)
+		campaign_rec_release(&ce->cc[i].rec);
+	memset(ce->cc, 0, CC_SLOTS * sizeof *ce->cc);
+}
+
+static void rec_copy(struct campaign_rec *dst, const struct campaign_rec *src)
+{
+	*dst = *src;
+	dst->agg = src->agg ? xstrdup(src->agg) : NULL;
+}
+
+/* ccache_put - remember c (a copy); complete: c started in this run. */
+static struct ccache_ent *ccache_put(struct campaign_engine *ce, const struct campaign_rec *c,
+				     int complete)
+{
+	struct ccache_ent *e = &ce->cc[(uint64_t)c->id % CC_SLOTS];
+	if (e->rec.id != c->id) {
+		campaign_rec_release(&e->rec);
+		memset(e, 0, sizeof *e);
+		e->complete = complete;
+	} else {
+		free(e->rec.agg);
+	}
+	rec_copy(&e->rec, c);
+	if (!agg_major(c->agg, "brands", e->brand, sizeof e->brand))
+		e->brand[0] = '\0';
+	return e;
+}
+
+static struct ccache_ent *ccache_get(struct campaign_engine *ce, int64_t id)
+{
+	struct ccache_ent *e = &ce->cc[(uint64_t)id % CC_SLOTS];
+	return e->rec.id == id && id ? e : NULL;
+}
+
+/* get_rec - one campaign row, through the cache. */
+static int get_rec(struct campaign_engine *ce, int64_t id, struct campaign_rec *c)
+{
+	struct ccache_ent *e = ccache_get(ce, id);
+	if (e) {
+		rec_copy(c, &e->rec);
+		return 0;
+	}
+	if (store_campaign_get(ce->sc, id, c) < 0)
+		return -1;
+	ccache_put(ce, c, 0);
+	return 0;
+}
+
+/* caches_reset - after analyst decisions: forget everything cached. */
+static void caches_reset(struct campaign_engine *ce)
+{
+	kcache_clear(&ce->kc, 0);
+	ccache_clear(ce);
+	ce->has_pins = 1;
+}
+
+/* note_member - a member at time t joined cached campaign id. */
+static void note_member(struct campaign_engine *ce, int64_t id, int64_t t)
+{
+	struct ccache_ent *e = ccache_get(ce, id);
+	if (!e)
+		return;
+	int pos = 0;
+	while (pos < e->nrecent && e->recent[pos] >= t)
+		pos++;
+	if (pos >= RECENT_TIMES)
+		return;
+	int keep = e->nrecent < RECENT_TIMES ? e->nrecent : RECENT_TIMES - 1;
+	memmove(e->recent + pos + 1, e->recent + pos, (size_t)(keep - pos) * sizeof *e->recent);
+	e->recent[pos] = t;
+	if (e->nrecent < RECENT_TIMES)
+		e->nrecent++;
+}
+
+/* nth_recent - time of the n-th newest member of c, from memory when the
+ * campaign started in this run, else from the store. */
+static int nth_recent(struct campaign_engine *ce, int64_t id, int n, int64_t *t)
+{
+	struct ccache_ent *e = ccache_get(ce, id);
+	if (e && e->complete && n <= RECENT_TIMES) {
+		if (e->nrecent < n)
+			return STORE_DUP;
+		*t = e->recent[n - 1];
+		return STORE_OK;
+	}
+	return store_campaign_nth_recent(ce->sc, id, n, t);
+}
 
 struct campaign_engine *campaign_engine_new(struct store *st, const struct campaign_config *cfg,
 					    char **err)
 {
-	return calloc(1, sizeof(struct campaign_engine));
+	struct campaign_engine *ce = xcalloc(1, sizeof *ce);
+	ce->st = st;
+	if (cfg)
+		ce->cfg = *cfg;
+	if (ce->cfg.alert_reports < 1)
+		ce->cfg.alert_reports = 3;
+	if (ce->cfg.alert_minutes < 1)
+		ce->cfg.alert_minutes = 10;
+	const char *dis = getenv("SHIELD_CAMPAIGN_DISABLE");
+	ce->disabled = dis && *dis == '1';
+	const char *ign = getenv("SHIELD_CAMPAIGN_IGNORE");
+	ce->il = ignore_list_load(ign && *ign ? ign : NULL, err);
+	if (!ce->il)
+		return campaign_engine_free(ce);
+	char *rerr = NULL;
+	ce->reg = registry_load(NULL, &rerr); /* optional: without it, only the ignore list */
+	free(rerr);
+	ce->sc = store_campaign_open(st);
+	if (!ce->sc) {
+		char tmp[700];
+		snprintf(tmp, sizeof tmp, "cannot open the campaign tables: %s", store_errmsg(st));
+		*err = xstrdup(tmp);
+		return campaign_engine_free(ce);
+	}
+	int has_keys = 1;
+	ce->has_pins = 1;
+	if (store_campaign_index_state(ce->sc, &has_keys, &ce->has_pins) < 0) {
+		has_keys = 1;
+		ce->has_pins = 1;
+	}
+	ce->kc.authoritative = !has_keys;
+	ce->cc = xcalloc(CC_SLOTS, sizeof *ce->cc);
+	ce->al = alerter_new(ce->cfg.webhook_url, ce->cfg.alert_email);
+	return ce;
 }
 
 struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
 {
+	if (!ce)
+		return NULL;
+	ccache_clear(ce);
+	free(ce->cc);
+	kcache_clear(&ce->kc, 0);
+	store_campaign_close(ce->sc);
+	ignore_list_free(ce->il);
+	registry_free(ce->reg);
+	alerter_free(ce->al);
+	free(ce->touched);
 	free(ce);
 	return NULL;
 }
 
+void campaign_set_clock(struct campaign_engine *ce, int64_t t)
+{
+	ce->clock = t;
+}
+
+/* ---- serialisation of features ---------------------------------------- */
+
+static size_t feat_pack(const struct cfeat *f, unsigned char *out)
+{
+	size_t o = 0;
+	out[o++] = (unsigned char)f->nkeys;
+	uint32_t sh = (uint32_t)f->shingles;
+	memcpy(out + o, &sh, 4);
+	o += 4;
+	memcpy(out + o, f->mh, 4 * CF_MH);
+	o += 4 * CF_MH;
+	for (int i = 0; i < f->nkeys; i++) {
+		memcpy(out + o, &f->keys[i].h, 8);
+		out[o + 8] = f->keys[i].kind;
+		o += 9;
+	}
+	return o;
+}
+
+static int feat_unpack(struct cfeat *f, const unsigned char *in, size_t n)
+{
+	memset(f, 0, sizeof *f);
+	if (n < 5 + 4 * CF_MH || in[0] > CF_MAX_KEYS || n < 5 + 4 * CF_MH + 9u * in[0])
+		return -1;
+	f->nkeys = in[0];
+	uint32_t sh;
+	memcpy(&sh, in + 1, 4);
+	f->shingles = (int)sh;
+	memcpy(f->mh, in + 5, 4 * CF_MH);
+	const unsigned char *p = in + 5 + 4 * CF_MH;
+	for (int i = 0; i < f->nkeys; i++, p += 9) {
+		memcpy(&f->keys[i].h, p, 8);
+		f->keys[i].kind = p[8];
+	}
+	return 0;
+}
+
+/* ---- aggregates (JSON) ------------------------------------------------ */
+
+/* member_info - what a campaign keeps of one report, as JSON text. */
+static char *member_info(const struct result *r, const struct cfeat *f)
+{
+	json_t *o = json_object();
+	json_t *ind = json_array();
+	char buf[300];
+	for (int i = 0; i < f->nland; i++) {
+		snprintf(buf, sizeof buf, "domain:%s", f->land[i]);
+		json_array_append_new(ind, json_string(buf));
+	}
+	for (size_t i = 0; i < r->attachments.n && i < CF_MAX_ATTACH; i++)
+		if (r->attachments.v[i].sha256[0] && r->attachments.v[i].size >= 64) {
+			snprintf(buf, sizeof buf, "sha256:%s", r->attachments.v[i].sha256);
+			json_array_append_new(ind, json_string(buf));
+		}
+	if (r->from) {
+		snprintf(buf, sizeof buf, "sender:%s", r->from);
+		json_array_append_new(ind, json_string(buf));
+	}
+	if (r->subject)
+		json_object_set_new(o, "s", json_string(r->subject));
+	if (f->lang)
+		json_object_set_new(o, "l", json_string(f->lang));
+	if (r->brand)
+		json_object_set_new(o, "b", json_string(r->brand));
+	if (r->verdict)
+		json_object_set_new(o, "v", json_string(r->verdict));
+	json_object_set_new(o, "i", ind);
+	char *s = json_dumps(o, JSON_COMPACT);
+	json_decref(o);
+	return s;
+}
+
+static void count_in(json_t *agg, const char *field, const char *value, size_t cap)
+{
+	json_t *probe = value ? json_string(value) : NULL; /* NULL: not UTF-8 */
+	if (!probe)
+		return;
+	json_decref(probe);
+	json_t *m = json_object_get(agg, field);
+	if (!m) {
+		m = json_object();
+		json_object_set_new(agg, field, m);
+	}
+	json_t *v = json_object_get(m, value);
+	if (v) {
+		json_object_set_new(m, value, json_integer(json_integer_value(v) + 1));
+		return;
+	}
+	long long base = 0;
+	if (json_object_size(m) >= cap) { /* space-saving: replace the rarest */
+		const char *k, *mink = NULL;
+		json_t *x;
+		long long minv = -1;
+		json_object_foreach(m, k, x)
+		{
+			if (minv < 0 || json_integer_value(x) < minv) {
+				minv = json_integer_value(x);
+				mink = k;
+			}
+		}
+		if (mink) {
+			base = minv;
+			json_object_del(m, mink);
+		}
+	}
+	json_object_set_new(m, value, json_integer(base + 1));
+}
+
+/* agg_add - fold one member's info into the campaign's aggregates. */
+static char *agg_add(const char *agg_text, const char *info_text)
+{
+	json_error_t e;
+	json_t *agg = agg_text ? json_loads(agg_text, 0, &e) : NULL;
+	if (!json_is_object(agg)) {
+		json_decref(agg);
+		agg = json_object();
+	}
+	json_t *info = info_text ? json_loads(info_text, 0, &e) : NULL;
+	if (json_is_object(info)) {
+		json_t *v;
+		if ((v = json_object_get(info, "l")) && json_is_string(v))
+			count_in(agg, "languages", json_string_value(v), 16);
+		if ((v = json_object_get(info, "b")) && json_is_string(v))
+			count_in(agg, "brands", json_string_value(v), 16);
+		if ((v = json_object_get(info, "v")) && json_is_string(v))
+			count_in(agg, "verdicts", json_string_value(v), 8);
+		size_t i;
+		json_t *x;
+		json_array_foreach(json_object_get(info, "i"), i, x)
+		{
+			if (json_is_string(x))
+				count_in(agg, "indicators", json_string_value(x), MAX_TOP_IND);
+		}
+		if ((v = json_object_get(info, "s")) && json_is_string(v)) {
+			json_t *subj = json_object_get(agg, "subjects");
+			if (!subj) {
+				subj = json_array();
+				json_object_set_new(agg, "subjects", subj);
+			}
+			int seen = 0;
+			json_array_foreach(subj, i, x)
+			{
+				if (json_equal(x, v))
+					seen = 1;
+			}
+			if (!seen && json_array_size(subj) < MAX_SUBJECTS)
+				json_array_append(subj, v);
+		}
+	}
+	json_decref(info);
+	char *s = json_dumps(agg, JSON_COMPACT | JSON_SORT_KEYS);
+	json_decref(agg);
+	return s;
+}
+
+/* agg_major - the most frequent value of agg[field], NULL if none; the
+ * result points into a static-free buffer of the caller. */
+static const char *agg_major(const char *agg_text, const char *field, char *out, size_t outsz)
+{
+	json_error_t e;
+	json_t *agg = agg_text ? json_loads(agg_text, 0, &e) : NULL;
+	const char *k, *best = NULL;
+	json_t *v;
+	long long bv = 0;
+	json_object_foreach(json_object_get(agg, field), k, v)
+	{
+		if (json_integer_value(v) > bv) {
+			bv = json_integer_value(v);
+			best = k;
+		}
+	}
+	if (best)
+		snprintf(out, outsz, "%s", best);
+	json_decref(agg);
+	return best ? out : NULL;
+}
+
+/* ---- scoring ------------------------------------------------------------ */
+
+struct cand {
+	int64_t id;
+	unsigned kinds; /* 1 << CK_* of the keys shared */
+	double rank;
+};
+
+static const double kind_weight[CK_NKINDS] = {
+    [CK_MSG] = 10, [CK_ATTACH] = 5, [CK_LAND] = 3,   [CK_HOST] = 1,   [CK_SENDER] = 1,
+    [CK_SUBJ] = 2, [CK_BAND] = 1,   [CK_WEAK] = 0.2, [CK_LINK] = 0.5,
+};
+
+/* score - how well a report fits a campaign (>= JOIN_SCORE: joins).
+ *   same message or attachment: joins outright;
+ *   text similarity (estimated Jaccard of shingles, best exemplar) counts
+ *   in proportion to how much text there is (full from TEXT_FULL
+ *   shingles: a one-line placeholder of a phishing kit proves little);
+ *   the landing URL shape adds 0.4 (0.55 when either side has no text to
+ *   compare), the landing domain 0.3, the subject template 0.3, the sender
+ *   domain 0.15, another shared link domain 0.1, shared decoration or
+ *   widespread keys (see choose()) 0.05; the same brand adds 0.1 and a
+ *   different one takes 0.3 off; when both texts and subjects disagree
+ *   (another lure on the same infrastructure) 0.2 more. */
+static double score(const struct cfeat *f, const struct campaign_rec *c, unsigned kinds,
+		    const char *brand, const char *cached_brand)
+{
+	if (kinds & ((1u << CK_MSG) | (1u << CK_ATTACH)))
+		return 2.0;
+	double text = -1;
+	size_t nex = c->exlen / (4 * CF_MH);
+	if (f->shingles >= CF_MIN_SHINGLES)
+		for (size_t i = 0; i < nex; i++) {
+			uint32_t ex[CF_MH];
+			memcpy(ex, c->ex + i * 4 * CF_MH, sizeof ex);
+			double j = cfeat_jaccard(f->mh, ex);
+			if (j > text)
+				text = j;
+		}
+	double conf = f->shingles >= TEXT_FULL ? 1.0 : (double)f->shingles / TEXT_FULL;
+	double s = text > 0 ? text * conf : 0;
+	if (kinds & (1u << CK_LAND))
+		s += text < 0 ? 0.55 : 0.4;
+	if (kinds & (1u << CK_HOST))
+		s += 0.3;
+	if (kinds & (1u << CK_SUBJ))
+		s += 0.3;
+	if (kinds & (1u << CK_SENDER))
+		s += 0.15;
+	if (kinds & (1u << CK_LINK))
+		s += 0.1;
+	if (kinds & (1u << CK_WEAK))
+		s += 0.05;
+	/* shared infrastructure with a different message (text and subject
+	 * both disagree): another lure of the same operator, not this one */
+	if (text >= 0 && text * conf < CONTENT_MIN && !(kinds & (1u << CK_SUBJ)))
+		s -= 0.2;
+	char cb[128];
+	const char *cbrand = NULL;
+	if (brand && cached_brand)
+		cbrand = *cached_brand ? cached_brand : NULL;
+	else if (brand)
+		cbrand = agg_major(c->agg, "brands", cb, sizeof cb);
+	if (brand && cbrand)
+		s += strcmp(brand, cbrand) ? -0.3 : 0.1;
+	return s;
+}
+
+/* live - follow merged_into to the live campaign; loads it into c. */
+static int load_live(struct campaign_engine *ce, int64_t id, struct campaign_rec *c)
+{
+	for (int hop = 0; hop < MAX_MERGE_HOPS; hop++) {
+		if (get_rec(ce, id, c) < 0)
+			return -1;
+		if (!c->merged_into)
+			return 0;
+		id = c->merged_into;
+		campaign_rec_release(c);
+	}
+	return -1;
+}
+
+static int cmp_cand(const void *a, const void *b)
+{
+	const struct cand *x = a, *y = b;
+	return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : (x->id < y->id) - (x->id > y->id);
+}
+
+/* choose - the campaign for f (0: a new one); *common marks keys not to
+ * index. Loads the chosen campaign into *c. */
+static int choose(struct campaign_engine *ce, const struct cfeat *f, const char *brand, int64_t pin,
+		  int *common, struct campaign_rec *c, int64_t *chosen)
+{
+	struct cand cand[MAX_CAND];
+	int nc = 0;
+	*chosen = 0;
+	for (int k = 0; k < f->nkeys; k++) {
+		int64_t ids[KEY_FANOUT];
+		int n = 0;
+		if (key_lookup(ce, f->keys[k].h, ids, &n) < 0)
+			return -1;
+		common[k] = n >= KEY_FANOUT && f->keys[k].kind != CK_MSG;
+		if (common[k])
+			continue;
+		int kind = f->keys[k].kind;
+		if (n >= DF_WEAK && kind != CK_MSG && kind != CK_ATTACH && kind != CK_BAND)
+			kind = CK_WEAK; /* seen across campaigns: decoration, not evidence */
+		for (int i = 0; i < n; i++) {
+			int j;
+			for (j = 0; j < nc && cand[j].id != ids[i]; j++)
+				;
+			if (j == nc) {
+				if (nc == MAX_CAND)
+					continue;
+				cand[nc].id = ids[i];
+				cand[nc].kinds = 0;
+				cand[nc].rank = 0;
+				nc++;
+			}
+			if (!(cand[j].kinds & (1u << kind)))
+				cand[j].rank += kind_weight[kind];
+			else
+				cand[j].rank += 0.25 * kind_weight[kind];
+			cand[j].kinds |= 1u << kind;
+		}
+	}
+	if (nc > 1)
+		qsort(cand, (size_t)nc, sizeof *cand, cmp_cand);
+	double best = 0;
+	for (int i = 0; i < nc && i < MAX_CANDIDATES; i++) {
+		struct campaign_rec r;
+		if (load_live(ce, cand[i].id, &r) < 0)
+			continue;		    /* dangling key: its campaign was dropped */
+		if (r.pin && pin && r.pin != pin) { /* analysts said apart */
+			campaign_rec_release(&r);
+			continue;
+		}
+		const struct ccache_ent *e = ccache_get(ce, r.id);
+		double s = score(f, &r, cand[i].kinds, brand, e ? e->brand : NULL);
+		if (s >= JOIN_SCORE && s > best && (!*chosen || r.id != c->id)) {
+			if (*chosen)
+				campaign_rec_release(c);
+			best = s;
+			*c = r;
+			*chosen = r.id;
+		} else {
+			campaign_rec_release(&r);
+		}
+	}
+	return 0;
+}
+
+static void add_exemplar(struct campaign_rec *c, const struct cfeat *f)
+{
+	if (f->shingles < CF_MIN_SHINGLES)
+		return;
+	size_t nex = c->exlen / (4 * CF_MH);
+	for (size_t i = 0; i < nex; i++) {
+		uint32_t ex[CF_MH];
+		memcpy(ex, c->ex + i * 4 * CF_MH, sizeof ex);
+		if (cfeat_jaccard(f->mh, ex) >= 0.85)
+			return; /* nothing new */
+	}
+	/* keep the first exemplars; the last slot follows the newest variant */
+	size_t slot = nex < MAX_EXEMPLARS ? nex : MAX_EXEMPLARS - 1;
+	memcpy(c->ex + slot * 4 * CF_MH, f->mh, 4 * CF_MH);
+	if (slot == nex)
+		c->exlen += 4 * CF_MH;
+}
+
+static void touch(struct campaign_engine *ce, int64_t id)
+{
+	for (size_t i = ce->ntouched; i > 0 && i + 8 > ce->ntouched; i--)
+		if (ce->touched[i - 1] == id)
+			return;
+	if (ce->ntouched == ce->captouched) {
+		ce->captouched = ce->captouched ? ce->captouched * 2 : 256;
+		ce->touched = xrealloc(ce->touched, ce->captouched * sizeof *ce->touched);
+	}
+	ce->touched[ce->ntouched++] = id;
+}
+
+/* top_indicators - up to max "type:value" strings by count, into out[]
+ * (pointers into *hold, which the caller json_decref()s). */
+static int top_indicators(const char *agg_text, json_t **hold, const char **out, int max)
+{
+	json_error_t e;
+	*hold = agg_text ? json_loads(agg_text, 0, &e) : NULL;
+	json_t *m = json_object_get(*hold, "indicators");
+	int n = 0;
+	const char *k;
+	json_t *v;
+	json_object_foreach(m, k, v)
+	{
+		/* insertion sort by count, bounded by max */
+		long long c = json_integer_value(v);
+		int pos = n;
+		while (pos > 0 && json_integer_value(json_object_get(m, out[pos - 1])) < c)
+			pos--;
+		if (pos >= max)
+			continue;
+		int last = n < max ? n : max - 1;
+		for (int i = last; i > pos; i--)
+			out[i] = out[i - 1];
+		out[pos] = k;
+		if (n < max)
+			n++;
+	}
+	return n;
+}
+
+static void maybe_alert(struct campaign_engine *ce, struct campaign_rec *c, int64_t t,
+			const char *brand, const char *verdict)
+{
+	int N = ce->cfg.alert_reports;
+	if (c->alerted_at || c->reports < N)
+		return;
+	int64_t tn;
+	if (nth_recent(ce, c->id, N, &tn) != STORE_OK)
+		return;
+	int64_t window = t - tn;
+	if (window > (int64_t)ce->cfg.alert_minutes * 60)
+		return;
+	c->alerted_at = t;
+	json_t *hold = NULL;
+	const char *ind[10];
+	int nind = top_indicators(c->agg, &hold, ind, 10);
+	json_error_t e;
+	json_t *agg = c->agg ? json_loads(c->agg, 0, &e) : NULL;
+	const char *subj[MAX_SUBJECTS];
+	int nsubj = 0;
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(agg, "subjects"), i, x)
+	{
+		if (nsubj < MAX_SUBJECTS && json_is_string(x))
+			subj[nsubj++] = json_string_value(x);
+	}
+	struct calert al = {
+	    .campaign_id = c->id,
+	    .brand = brand,
+	    .verdict = verdict,
+	    .reports = c->reports,
+	    .window_reports = N,
+	    .window_minutes = ce->cfg.alert_minutes,
+	    .per_hour = 3600.0 * N / (double)(window > 60 ? window : 60),
+	    .first_seen = c->first_seen,
+	    .at = t,
+	    .indicators = ind,
+	    .nindicators = nind,
+	    .subjects = subj,
+	    .nsubjects = nsubj,
+	};
+	if (!ce->cfg.replay) /* a replay measures; it does not page anyone */
+		alerter_raise(ce->al, &al);
+	json_decref(agg);
+	json_decref(hold);
+}
+
+/* report_time - campaign time of r. */
+static int64_t report_time(struct campaign_engine *ce, const struct result *r)
+{
+	if (ce->cfg.replay) {
+		if (ce->clock)
+			return ce->clock;
+		struct tm tm = {0};
+		if (r->date && strptime(r->date, "%Y-%m-%dT%H:%M:%SZ", &tm))
+			return (int64_t)timegm(&tm);
+	}
+	return (int64_t)time(NULL);
+}
+
+/* place - cluster one report given its features; shared by ingest and
+ * re-clustering. info is the member's JSON; sets *cid. */
+static int place(struct campaign_engine *ce, const struct cfeat *f, const char *message_sha,
+		 const char *brand, const char *verdict, int64_t t, const char *info, int64_t *cid)
+{
+	struct campaign_rec c;
+	int common[CF_MAX_KEYS] = {0};
+	int64_t pin = 0, chosen = 0;
+	int prc = ce->has_pins ? store_campaign_pin_get(ce->sc, message_sha, &pin) : STORE_DUP;
+	if (prc < 0)
+		return -1;
+	if (prc == STORE_OK) {
+		int64_t id;
+		int rc = store_campaign_by_pin(ce->sc, pin, &id);
+		if (rc < 0)
+			return -1;
+		if (rc == STORE_OK && load_live(ce, id, &c) == 0)
+			chosen = c.id;
+	} else {
+		pin = 0;
+		if (choose(ce, f, brand, 0, common, &c, &chosen) < 0)
+			return -1;
+	}
+	if (!chosen) {
+		memset(&c, 0, sizeof c);
+		c.first_seen = c.last_seen = t;
+		c.pin = pin;
+		snprintf(c.state, sizeof c.state, "new");
+		if (store_campaign_insert(ce->sc, &c) < 0)
+			return -1;
+		ccache_put(ce, &c, 1); /* every member of it is seen in this run */
+	}
+	c.reports++;
+	if (t < c.first_seen)
+		c.first_seen = t;
+	if (t > c.last_seen)
+		c.last_seen = t;
+	add_exemplar(&c, f);
+	char *agg = agg_add(c.agg, info);
+	free(c.agg);
+	c.agg = agg;
+	snprintf(c.state, sizeof c.state, "%s",
+		 c.reports >= ce->cfg.alert_reports ? "growing" : "new");
+	for (int k = 0; k < f->nkeys; k++)
+		if (!common[k] && key_add(ce, f->keys[k].h, f->keys[k].kind, c.id) < 0)
+			goto fail;
+	unsigned char fb[FEAT_BYTES];
+	size_t fl = feat_pack(f, fb);
+	if (store_campaign_member_add(ce->sc, c.id, message_sha, t, fb, fl, info) < 0 ||
+	    store_campaign_hour_add(ce->sc, c.id, t / 3600, 1) < 0)
+		goto fail;
+	note_member(ce, c.id, t);
+	char bb[128];
+	maybe_alert(ce, &c, t, brand ? brand : agg_major(c.agg, "brands", bb, sizeof bb), verdict);
+	if (store_campaign_update(ce->sc, &c) < 0)
+		goto fail;
+	ccache_put(ce, &c, 0);
+	*cid = c.id;
+	touch(ce, c.id);
+	campaign_rec_release(&c);
+	return 0;
+fail:
+	campaign_rec_release(&c);
+	return -1;
+}
+
 int campaign_assign(struct campaign_engine *ce, struct result *r)
 {
+	if (ce->disabled)
+		return 0;
+	struct cfeat f;
+	cfeat_extract(&f, r, ce->il, ce->reg);
+	char *info = member_info(r, &f);
+	int64_t cid = 0;
+	int rc = place(ce, &f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), info, &cid);
+	free(info);
+	if (rc < 0)
+		return -1;
+	r->campaign_id = cid;
 	return 0;
+}
+
+/* ---- replay summary ------------------------------------------------------ */
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+void campaign_replay_summary(struct campaign_engine *ce, FILE *out)
+{
+	long alerted = 0, seen = 0;
+	int64_t *delays = xcalloc(ce->ntouched + 1, sizeof *delays);
+	fprintf(out, "replay: alert when %d reports arrive within %d minutes\n",
+		ce->cfg.alert_reports, ce->cfg.alert_minutes);
+	fprintf(out, "%8s  %7s  %-20s  %s\n", "campaign", "reports", "first report",
+		"alerted after");
+	for (size_t i = 0; i < ce->ntouched; i++) {
+		int dup = 0;
+		for (size_t j = 0; j < i && !dup; j++)
+			dup = ce->touched[j] == ce->touched[i];
+		struct campaign_rec c;
+		if (dup || load_live(ce, ce->touched[i], &c) < 0 || c.id != ce->touched[i])
+			continue;
+		seen++;
+		char a[32];
+		iso(c.first_seen, a);
+		if (c.alerted_at) {
+			int64_t d = c.alerted_at - c.first_seen;
+			delays[alerted++] = d;
+			fprintf(out, "%8lld  %7ld  %-20s  %lldh%02lldm%02llds\n", (long long)c.id,
+				c.reports, a, (long long)(d / 3600), (long long)(d / 60 % 60),
+				(long long)(d % 60));
+		} else if (c.reports >= ce->cfg.alert_reports) {
+			fprintf(out, "%8lld  %7ld  %-20s  never\n", (long long)c.id, c.reports, a);
+		}
+		campaign_rec_release(&c);
+	}
+	/* median delay */
+	for (long i = 1; i < alerted; i++)
+		for (long j = i; j > 0 && delays[j - 1] > delays[j]; j--) {
+			int64_t tmp = delays[j];
+			delays[j] = delays[j - 1];
+			delays[j - 1] = tmp;
+		}
+	fprintf(out, "replay: %ld campaigns, %ld alerted", seen, alerted);
+	if (alerted)
+		fprintf(out, ", median delay after the first report %llds",
+			(long long)delays[alerted / 2]);
+	fputc('\n', out);
+	free(delays);
+}
+
+int64_t campaign_message_date(const char *raw, size_t len)
+{
+	/* the Date field of the top header block, unfolded, bounded */
+	const char *p = raw, *end = raw + len;
+	while (p < end) {
+		const char *eol = memchr(p, '\n', (size_t)(end - p));
+		size_t n = eol ? (size_t)(eol - p) : (size_t)(end - p);
+		if (n == 0 || (n == 1 && p[0] == '\r'))
+			break;
+		if (n > 5 && !strncasecmp(p, "Date:", 5)) {
+			char v[256];
+			size_t m = n - 5 < sizeof v - 1 ? n - 5 : sizeof v - 1;
+			memcpy(v, p + 5, m);
+			v[m] = '\0';
+			GDateTime *dt = g_mime_utils_header_decode_date(v);
+			if (!dt)
+				return 0;
+			int64_t t = g_date_time_to_unix(dt);
+			g_date_time_unref(dt);
+			return t;
+		}
+		if (!eol)
+			break;
+		p = eol + 1;
+	}
+	return 0;
+}
+
+/* ---- analyst decisions and re-clustering --------------------------------- */
+
+struct rebuild_ctx {
+	struct campaign_engine *ce;
+	struct campaign_rec *c;
+	int failed;
+};
+
+static int rebuild_member(void *ctx, const struct campaign_member_row *m)
+{
+	struct rebuild_ctx *rb = ctx;
+	struct cfeat f;
+	if (feat_unpack(&f, m->feat, m->featlen) < 0)
+		return 0;
+	struct campaign_rec *c = rb->c;
+	if (!c->reports || m->t < c->first_seen)
+		c->first_seen = m->t;
+	if (!c->reports || m->t > c->last_seen)
+		c->last_seen = m->t;
+	c->reports++;
+	add_exemplar(c, &f);
+	char *agg = agg_add(c->agg, m->info);
+	free(c->agg);
+	c->agg = agg;
+	for (int k = 0; k < f.nkeys; k++)
+		if (store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
+			rb->failed = 1;
+	if (store_campaign_hour_add(rb->ce->sc, c->id, m->t / 3600, 1) < 0)
+		rb->failed = 1;
+	return rb->failed;
+}
+
+/* rebuild - recompute a campaign's record from its members. */
+static int rebuild(struct campaign_engine *ce, int64_t id)
+{
+	struct campaign_rec c;
+	if (store_campaign_get(ce->sc, id, &c) < 0)
+		return -1;
+	free(c.agg);
+	c.agg = NULL;
+	c.reports = 0;
+	c.exlen = 0;
+	struct rebuild_ctx rb = {ce, &c, 0};
+	if (store_campaign_reset_derived(ce->sc, id) < 0 ||
+	    store_campaign_members_each(ce->sc, id, rebuild_member, &rb) < 0 || rb.failed) {
+		campaign_rec_release(&c);
+		return -1;
+	}
+	if (!c.reports)
+		c.merged_into = c.merged_into ? c.merged_into : 0;
+	int rc = store_campaign_update(ce->sc, &c);
+	campaign_rec_release(&c);
+	return rc;
+}
+
+static int pin_members(void *ctx, const struct campaign_member_row *m)
+{
+	struct rebuild_ctx *rb = ctx;
+	return store_campaign_pin_set(rb->ce->sc, m->message_sha, rb->c->pin) < 0;
+}
+
+/* pin_all - pin every member of campaign c to its pin group. */
+static int pin_all(struct campaign_engine *ce, struct campaign_rec *c)
+{
+	struct rebuild_ctx rb = {ce, c, 0};
+	return store_campaign_members_each(ce->sc, c->id, pin_members, &rb);
+}
+
+int campaign_merge(struct campaign_engine *ce, int64_t into, int64_t from, char *err, size_t errsz)
+{
+	struct campaign_rec a, b;
+	caches_reset(ce);
+	if (into == from) {
+		snprintf(err, errsz, "cannot merge campaign %lld into itself", (long long)into);
+		return -1;
+	}
+	if (store_campaign_get(ce->sc, into, &a) < 0) {
+		snprintf(err, errsz, "no campaign %lld", (long long)into);
+		return -1;
+	}
+	if (store_campaign_get(ce->sc, from, &b) < 0) {
+		snprintf(err, errsz, "no campaign %lld", (long long)from);
+		campaign_rec_release(&a);
+		return -1;
+	}
+	int rc = -1;
+	if (a.merged_into || b.merged_into) {
+		snprintf(err, errsz, "campaign %lld was already merged into another",
+			 (long long)(a.merged_into ? into : from));
+		goto out;
+	}
+	if (!a.pin && store_campaign_new_pin_group(ce->sc, &a.pin) < 0)
+		goto store_fail;
+	b.merged_into = into;
+	b.pin = a.pin;
+	char detail[128];
+	snprintf(detail, sizeof detail, "merge %lld into %lld", (long long)from, (long long)into);
+	if (store_campaign_update(ce->sc, &a) < 0 || store_campaign_update(ce->sc, &b) < 0 ||
+	    store_campaign_member_move(ce->sc, from, into, NULL) < 0 || pin_all(ce, &a) < 0 ||
+	    store_campaign_reset_derived(ce->sc, from) < 0 || rebuild(ce, into) < 0 ||
+	    store_campaign_decision(ce->sc, "merge", detail) < 0)
+		goto store_fail;
+	rc = 0;
+	goto out;
+store_fail:
+	snprintf(err, errsz, "cannot record the merge: %s", store_campaign_errmsg(ce->sc));
+out:
+	campaign_rec_release(&a);
+	campaign_rec_release(&b);
+	return rc;
+}
+
+int campaign_split(struct campaign_engine *ce, int64_t id, const int64_t *report_ids, int n,
+		   int64_t *new_id, char *err, size_t errsz)
+{
+	struct campaign_rec c, d;
+	caches_reset(ce);
+	if (store_campaign_get(ce->sc, id, &c) < 0) {
+		snprintf(err, errsz, "no campaign %lld", (long long)id);
+		return -1;
+	}
+	if (c.merged_into) {
+		snprintf(err, errsz, "campaign %lld was merged into %lld", (long long)id,
+			 (long long)c.merged_into);
+		campaign_rec_release(&c);
+		return -1;
+	}
+	char shas[64][65];
+	if (n > 64)
+		n = 64;
+	for (int i = 0; i < n; i++) {
+		int64_t rc_id = 0;
+		if (store_campaign_report_sha(ce->sc, report_ids[i], shas[i], &rc_id) != STORE_OK ||
+		    rc_id != id) {
+			snprintf(err, errsz, "report %lld is not in campaign %lld",
+				 (long long)report_ids[i], (long long)id);
+			campaign_rec_release(&c);
+			return -1;
+		}
+	}
+	memset(&d, 0, sizeof d);
+	d.first_seen = c.first_seen;
+	d.last_seen = c.last_seen;
+	snprintf(d.state, sizeof d.state, "%s", c.state);
+	int rc = -1;
+	/* the rest stays together, the named reports go together, apart */
+	if ((!c.pin && store_campaign_new_pin_group(ce->sc, &c.pin) < 0) ||
+	    store_campaign_update(ce->sc, &c) < 0 || pin_all(ce, &c) < 0 ||
+	    store_campaign_new_pin_group(ce->sc, &d.pin) < 0 ||
+	    store_campaign_insert(ce->sc, &d) < 0)
+		goto store_fail;
+	for (int i = 0; i < n; i++)
+		if (store_campaign_member_move(ce->sc, id, d.id, shas[i]) < 0 ||
+		    store_campaign_pin_set(ce->sc, shas[i], d.pin) < 0)
+			goto store_fail;
+	char detail[128];
+	snprintf(detail, sizeof detail, "split %d reports of %lld into %lld", n, (long long)id,
+		 (long long)d.id);
+	if (rebuild(ce, id) < 0 || rebuild(ce, d.id) < 0 ||
+	    store_campaign_decision(ce->sc, "split", detail) < 0)
+		goto store_fail;
+	*new_id = d.id;
+	rc = 0;
+	goto out;
+store_fail:
+	snprintf(err, errsz, "cannot record the split: %s", store_campaign_errmsg(ce->sc));
+out:
+	campaign_rec_release(&c);
+	campaign_rec_release(&d);
+	return rc;
+}
+
+struct held_member {
+	int64_t t;
+	char *sha, *info;
+	unsigned char feat[FEAT_BYTES];
+	size_t featlen;
+};
+
+struct hold_ctx {
+	struct held_member *v;
+	size_t n, cap;
+};
+
+static int hold_member(void *ctx, const struct campaign_member_row *m)
+{
+	struct hold_ctx *h = ctx;
+	if (h->n == h->cap) {
+		h->cap = h->cap ? h->cap * 2 : 1024;
+		h->v = xrealloc(h->v, h->cap * sizeof *h->v);
+	}
+	struct held_member *x = &h->v[h->n++];
+	x->t = m->t;
+	x->sha = xstrdup(m->message_sha ? m->message_sha : "");
+	x->info = xstrdup(m->info ? m->info : "{}");
+	x->featlen = m->featlen <= sizeof x->feat ? m->featlen : 0;
+	memcpy(x->feat, m->feat, x->featlen);
+	return 0;
+}
+
+int campaign_recluster(struct campaign_engine *ce, long *members, char *err, size_t errsz)
+{
+	/* every member is read first, the derived tables and members are
+	 * dropped, and the members are placed again in time order; pins keep
+	 * the analysts' decisions. The caller holds a transaction. */
+	struct hold_ctx h = {NULL, 0, 0};
+	int saved_replay = ce->cfg.replay;
+	caches_reset(ce);
+	int ok = store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
+		 store_campaign_reset_derived(ce->sc, 0) == 0 &&
+		 store_campaign_member_drop_all(ce->sc) == 0;
+	ce->cfg.replay = 1; /* no alerts while re-clustering */
+	for (size_t i = 0; ok && i < h.n; i++) {
+		struct cfeat f;
+		if (feat_unpack(&f, h.v[i].feat, h.v[i].featlen) < 0)
+			continue;
+		json_error_t e;
+		json_t *info = json_loads(h.v[i].info, 0, &e);
+		int64_t cid;
+		ok = place(ce, &f, h.v[i].sha, json_string_value(json_object_get(info, "b")),
+			   json_string_value(json_object_get(info, "v")), h.v[i].t, h.v[i].info,
+			   &cid) == 0;
+		json_decref(info);
+	}
+	ce->cfg.replay = saved_replay;
+	if (ok)
+		ok = store_campaign_sync_reports(ce->sc) == 0;
+	if (!ok)
+		snprintf(err, errsz, "cannot re-cluster: %s", store_campaign_errmsg(ce->sc));
+	*members = (long)h.n;
+	for (size_t i = 0; i < h.n; i++) {
+		free(h.v[i].sha);
+		free(h.v[i].info);
+	}
+	free(h.v);
+	return ok ? 0 : -1;
 }

@@ -10,16 +10,19 @@
 #ifndef SHIELD_CAMPAIGN_H
 #define SHIELD_CAMPAIGN_H
 
+#include <stdint.h>
+#include <stdio.h>
+
 #include "extract/result.h"
 
 struct store;
 
 struct campaign_config {
-	int alert_reports;       /* N reports ... (default 3) */
-	int alert_minutes;       /* ... within T minutes (default 10) */
+	int alert_reports;	 /* N reports ... (default 3) */
+	int alert_minutes;	 /* ... within T minutes (default 10) */
 	const char *webhook_url; /* NULL: no webhook (operator-enabled only) */
 	const char *alert_email; /* NULL: no e-mail alert */
-	int replay;              /* time comes from the message Date (ingest --replay) */
+	int replay;		 /* time comes from the message Date (ingest --replay) */
 };
 
 struct campaign_engine;
@@ -32,5 +35,26 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
 /* campaign_assign - set r->campaign_id (creating the campaign if needed).
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);
+
+/* campaign_set_clock - with cfg->replay, the campaign time (Unix seconds)
+ * of the reports that follow (the report's Date); 0: use the message's
+ * own Date. */
+void campaign_set_clock(struct campaign_engine *ce, int64_t t);
+/* campaign_message_date - the Date header of a raw message as Unix
+ * seconds, 0 when absent or unreadable (bounded scan of the header). */
+int64_t campaign_message_date(const char *raw, size_t len);
+/* campaign_replay_summary - per campaign touched in this run: its first
+ * report and how long after it the alert would have been raised. */
+void campaign_replay_summary(struct campaign_engine *ce, FILE *out);
+
+/* Analyst decisions (shield campaign merge/split). They pin the reports'
+ * message hashes to groups, so re-clustering keeps them; the caller holds
+ * a transaction. err receives the reason on failure. */
+int campaign_merge(struct campaign_engine *ce, int64_t into, int64_t from, char *err, size_t errsz);
+/* campaign_split - move the reports (ids, at most 64) to a new campaign. */
+int campaign_split(struct campaign_engine *ce, int64_t id, const int64_t *report_ids, int n,
+		   int64_t *new_id, char *err, size_t errsz);
+/* campaign_recluster - cluster every stored member again, in time order. */
+int campaign_recluster(struct campaign_engine *ce, long *members, char *err, size_t errsz);
 
 #endif

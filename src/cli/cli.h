@@ -37,6 +37,15 @@ int cmd_reports(int argc, char **argv);
 int cmd_show(int argc, char **argv);
 int cmd_indicators(int argc, char **argv);
 int cmd_psl(int argc, char **argv);
+int cmd_train(int argc, char **argv);
+int cmd_campaigns(int argc, char **argv);
+int cmd_campaign(int argc, char **argv);
+/* blocklists and sharing (issue 5) */
+int cmd_blocklist(int argc, char **argv);
+int cmd_timeline(int argc, char **argv);
+int cmd_allow(int argc, char **argv);
+int cmd_unblock(int argc, char **argv);
+int cmd_share(int argc, char **argv);
 /* network notifications (issue 6) add their commands here */
 int cmd_asn(int argc, char **argv);
 int cmd_feed(int argc, char **argv);

@@ -37,6 +37,16 @@ struct run {
 	int64_t submission_id;
 	int in_txn, pending;
 	const struct intake_msg *cur;
+	/* --replay: messages are buffered, then ingested in Date order */
+	struct replay_msg *held;
+	size_t nheld, capheld;
+	int held_mode;
+};
+
+struct replay_msg {
+	int64_t date; /* Unix seconds, 0 when absent */
+	size_t order; /* arrival order, the tie-break and the fallback */
+	struct intake_msg m;
 };
 
 static void on_error(void *ctx, const char *path, const char *why)
@@ -144,6 +154,73 @@ static int flush(struct run *run)
 		return -1;
 	}
 	return 0;
+}
+
+static int on_message(void *ctx, const struct intake_msg *m);
+
+/* hold_message - --replay: keep a copy of m for replay_run(). */
+static int hold_message(void *ctx, const struct intake_msg *m)
+{
+	struct run *run = ctx;
+	if (run->nheld == run->capheld) {
+		run->capheld = run->capheld ? run->capheld * 2 : 256;
+		run->held = realloc(run->held, run->capheld * sizeof *run->held);
+		if (!run->held)
+			return 1;
+	}
+	struct replay_msg *h = &run->held[run->nheld];
+	h->m = *m;
+	char *data = malloc(m->len + 1);
+	char *src = strdup(m->source);
+	if (!data || !src) {
+		free(data);
+		free(src);
+		return 1;
+	}
+	memcpy(data, m->data, m->len);
+	h->m.data = data;
+	h->m.source = src;
+	h->date = campaign_message_date(m->data, m->len);
+	h->order = run->nheld++;
+	return 0;
+}
+
+static int cmp_replay(const void *a, const void *b)
+{
+	const struct replay_msg *x = a, *y = b;
+	/* undated messages keep their arrival position relative to dated ones
+	 * by taking the date of the message before them (set in replay_run) */
+	if (x->date != y->date)
+		return x->date < y->date ? -1 : 1;
+	return x->order < y->order ? -1 : x->order > y->order;
+}
+
+/* replay_run - ingest the held messages in Date order, with the campaign
+ * clock at each one's Date, then print when each campaign was alerted. */
+static int replay_run(struct run *run)
+{
+	int64_t last = 0;
+	for (size_t i = 0; i < run->nheld; i++) {
+		if (!run->held[i].date)
+			run->held[i].date = last;
+		last = run->held[i].date;
+	}
+	if (run->nheld > 1)
+		qsort(run->held, run->nheld, sizeof *run->held, cmp_replay);
+	int rc = 0;
+	for (size_t i = 0; i < run->nheld; i++) {
+		campaign_set_clock(run->ce, run->held[i].date);
+		if (!rc && on_message(run, &run->held[i].m))
+			rc = 1;
+		free((char *)run->held[i].m.data);
+		free((char *)run->held[i].m.source);
+	}
+	free(run->held);
+	run->held = NULL;
+	if (run->st && flush(run) < 0)
+		rc = 1;
+	campaign_replay_summary(run->ce, stdout);
+	return rc;
 }
 
 static int on_message(void *ctx, const struct intake_msg *m)
@@ -270,7 +347,8 @@ static int stdin_message(struct run *run, struct intake_stats *st)
 
 static int run_paths(struct run *run, int argc, char **argv)
 {
-	struct intake_ops ops = {on_message, on_error, on_progress, run};
+	struct intake_ops ops = {run->held_mode ? hold_message : on_message, on_error, on_progress,
+				 run};
 	struct intake_stats st = {0};
 	uint64_t total = 0;
 	for (int i = 0; i < argc; i++)
@@ -288,6 +366,8 @@ static int run_paths(struct run *run, int argc, char **argv)
 		if (rc == 1)
 			break;
 	}
+	if (run->held_mode && replay_run(run))
+		failed = 1;
 	if (run->st && flush(run) < 0)
 		failed = 1;
 	progress_done(&run->prog);
@@ -492,6 +572,7 @@ int cmd_ingest(int argc, char **argv)
 		store_close(run.st);
 		return SHIELD_EXIT_FAIL;
 	}
+	run.held_mode = so.cc.replay;
 	double t0 = progress_now();
 	int failed = run_paths(&run, argc - optind, argv + optind);
 	double el = progress_now() - t0;

@@ -237,6 +237,27 @@ static int show_one(void *ctx, const struct report_row *row)
 	}
 	json_t *v;
 	size_t i;
+	if (jget(o, "verdict")) {
+		char a[256];
+		snprintf(a, sizeof a, "%s, score %lld%s%s%s%s", jget(o, "verdict"),
+			 (long long)json_integer_value(json_object_get(o, "score")),
+			 jget(o, "language") ? ", language " : "",
+			 jget(o, "language") ? jget(o, "language") : "",
+			 jget(o, "brand") ? ", brand " : "",
+			 jget(o, "brand") ? jget(o, "brand") : "");
+		print_kv("verdict", a);
+		json_t *rs = json_object_get(o, "reasons");
+		printf("reasons (%zu)\n", json_array_size(rs));
+		json_array_foreach(rs, i, v)
+		{
+			char d[512];
+			printf("  %+4lld  %s  %s\n",
+			       (long long)json_integer_value(json_object_get(v, "weight")),
+			       jget(v, "code"),
+			       jget(v, "detail") ? printable(jget(v, "detail"), d, sizeof d, 200)
+						 : "");
+		}
+	}
 	json_t *urls = json_object_get(o, "urls");
 	printf("urls (%zu)\n", json_array_size(urls));
 	json_array_foreach(urls, i, v)

@@ -32,6 +32,14 @@ static const struct command commands[] = {
 	{"asn", cmd_asn, "IP address to AS number, holder, prefix and abuse contact"},
 	{"feed", cmd_feed, "load IP-event feeds (Shadowserver CSV, IP lists, JSON) as incidents"},
 	{"notify", cmd_notify, "notify network owners: contacts, plan, send, unreachable"},
+	{"train", cmd_train, "fit the verdict model from labelled folders of messages"},
+	{"campaigns", cmd_campaigns, "list campaigns: size, state, brand, reports per hour"},
+	{"campaign", cmd_campaign, "one campaign: show, merge, split, recluster"},
+	{"blocklist", cmd_blocklist, "publish URL and rogue-domain blocklists (RPZ, lists, CSV, JSON)"},
+	{"timeline", cmd_timeline, "an indicator's story: first report, listing, expiry, delisting"},
+	{"allow", cmd_allow, "operator allowlist: never list a domain or URL"},
+	{"unblock", cmd_unblock, "delist a domain or URL now, with a reason"},
+	{"share", cmd_share, "share campaigns with partners: MISP events and feed, STIX 2.1"},
 	/* issue-6 commands: keep this line, add entries above it */
 	{NULL, NULL, NULL},
 };

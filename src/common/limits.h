@@ -80,4 +80,18 @@
 /* Directory recursion depth while walking intake paths (symlink loops). */
 #define SHIELD_MAX_DIR_DEPTH 32u
 
+/* Verdict stage: visible text judged per message (keyword tables, the
+ * model, language): the first 64 KiB of subject + body carry the message's
+ * intent; more only costs time (the verdict budget is 20% of extraction). */
+#define SHIELD_MAX_VERDICT_TEXT (64u * 1024u)
+
+/* Tokens the verdict stage looks at per message (64 KiB of text has at
+ * most 32 Ki two-letter words). */
+#define SHIELD_MAX_VERDICT_TOKENS 32768u
+
+/* Known-good/known-bad list entries loaded in total (the PhishTank host
+ * feed alone is ~400k) and the length of one entry. */
+#define SHIELD_MAX_LIST_ENTRIES (4u * 1024u * 1024u)
+#define SHIELD_MAX_LIST_ENTRY_BYTES 2048u
+
 #endif

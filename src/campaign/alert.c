@@ -1,0 +1,270 @@
+/*
+ * alert.c - raise a campaign alert: one log line on stderr, then (only
+ * when the operator configured them) an HTTP webhook and an e-mail.
+ *
+ * Webhook: JSON body (alert_json()) POSTed with libcurl to the operator's
+ * URL only (never to anything a report contains); http and https only, no
+ * redirects, connect timeout 2 s and total 5 s per attempt, up to
+ * WEBHOOK_TRIES attempts with doubling back-off from 250 ms; any 2xx is
+ * success. E-mail: the same JSON as text/plain through libcurl SMTP to
+ * $SHIELD_SMTP_URL (default smtp://127.0.0.1:25) from $SHIELD_NOTIFY_FROM,
+ * as `shield notify send` does.
+ * Alerts are synchronous: a dead receiver delays ingest by at most
+ * WEBHOOK_TRIES * 5 s plus back-off, once per campaign.
+ */
+#include <curl/curl.h>
+#include <jansson.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "campaign/campaign_int.h"
+#include "common/xalloc.h"
+
+#define WEBHOOK_TRIES 4
+#define WEBHOOK_BACKOFF_MS 250
+
+struct alerter {
+	char *webhook;
+	char *email;
+};
+
+struct alerter *alerter_new(const char *webhook_url, const char *email)
+{
+	struct alerter *a = xcalloc(1, sizeof *a);
+	a->webhook = webhook_url ? xstrdup(webhook_url) : NULL;
+	a->email = email ? xstrdup(email) : NULL;
+	if (a->webhook || a->email)
+		curl_global_init(CURL_GLOBAL_DEFAULT);
+	return a;
+}
+
+struct alerter *alerter_free(struct alerter *a)
+{
+	if (!a)
+		return NULL;
+	free(a->webhook);
+	free(a->email);
+	free(a);
+	return NULL;
+}
+
+static void iso(int64_t t, char out[32])
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+	gmtime_r(&tt, &tm);
+	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+char *alert_json(const struct calert *al)
+{
+	char a[32], b[32];
+	iso(al->first_seen, a);
+	iso(al->at, b);
+	json_t *o = json_object();
+	json_object_set_new(o, "type", json_string("shield.campaign.alert"));
+	json_object_set_new(o, "campaign_id", json_integer(al->campaign_id));
+	json_object_set_new(o, "brand", al->brand ? json_string(al->brand) : json_null());
+	json_object_set_new(o, "verdict", al->verdict ? json_string(al->verdict) : json_null());
+	json_object_set_new(o, "size", json_integer(al->reports));
+	json_t *g = json_object();
+	json_object_set_new(g, "reports", json_integer(al->window_reports));
+	json_object_set_new(g, "within_minutes", json_integer(al->window_minutes));
+	json_object_set_new(g, "reports_per_hour",
+			    json_real((double)(long)(al->per_hour * 10) / 10));
+	json_object_set_new(o, "growth", g);
+	json_object_set_new(o, "first_seen", json_string(a));
+	json_object_set_new(o, "alerted_at", json_string(b));
+	json_t *ind = json_array();
+	for (int i = 0; i < al->nindicators; i++) {
+		const char *s = al->indicators[i];
+		const char *c = strchr(s, ':');
+		json_t *x = json_object();
+		json_object_set_new(x, "type",
+				    c ? json_stringn(s, (size_t)(c - s)) : json_string("?"));
+		json_object_set_new(x, "value", json_string(c ? c + 1 : s));
+		json_array_append_new(ind, x);
+	}
+	json_object_set_new(o, "indicators", ind);
+	json_t *subj = json_array();
+	for (int i = 0; i < al->nsubjects; i++)
+		json_array_append_new(subj, json_string(al->subjects[i]));
+	json_object_set_new(o, "sample_subjects", subj);
+	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
+	json_decref(o);
+	return s;
+}
+
+static size_t discard(char *p, size_t sz, size_t n, void *ctx)
+{
+	(void)p;
+	(void)ctx;
+	return sz * n;
+}
+
+static void sleep_ms(long ms)
+{
+	struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+	nanosleep(&ts, NULL);
+}
+
+static int post_webhook(const char *url, const char *body, char *why, size_t whysz)
+{
+	CURL *c = curl_easy_init();
+	if (!c) {
+		snprintf(why, whysz, "cannot start libcurl");
+		return -1;
+	}
+	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
+	h = curl_slist_append(h, "User-Agent: shield-campaign-alert");
+	curl_easy_setopt(c, CURLOPT_URL, url);
+	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	int rc = -1;
+	long wait = WEBHOOK_BACKOFF_MS;
+	for (int attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
+		CURLcode cc = curl_easy_perform(c);
+		long code = 0;
+		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		if (cc == CURLE_OK && code >= 200 && code < 300) {
+			rc = 0;
+			break;
+		}
+		if (cc != CURLE_OK)
+			snprintf(why, whysz, "%s (after %d attempts)", curl_easy_strerror(cc),
+				 attempt);
+		else
+			snprintf(why, whysz, "HTTP %ld (after %d attempts)", code, attempt);
+		if (cc == CURLE_UNSUPPORTED_PROTOCOL || cc == CURLE_URL_MALFORMAT ||
+		    (code >= 400 && code < 500 && code != 408 && code != 429))
+			break; /* retrying cannot help */
+		if (attempt < WEBHOOK_TRIES) {
+			sleep_ms(wait);
+			wait *= 2;
+		}
+	}
+	curl_slist_free_all(h);
+	curl_easy_cleanup(c);
+	return rc;
+}
+
+struct mail_src {
+	const char *p;
+	size_t left;
+};
+
+static size_t mail_read(char *out, size_t sz, size_t n, void *ctx)
+{
+	struct mail_src *m = ctx;
+	size_t k = sz * n < m->left ? sz * n : m->left;
+	memcpy(out, m->p, k);
+	m->p += k;
+	m->left -= k;
+	return k;
+}
+
+static int send_mail(const char *to, const struct calert *al, const char *body, char *why,
+		     size_t whysz)
+{
+	if (strpbrk(to, "\r\n<>,; ")) {
+		snprintf(why, whysz, "not a plain address '%s'", to);
+		return -1;
+	}
+	const char *url = getenv("SHIELD_SMTP_URL");
+	const char *from = getenv("SHIELD_NOTIFY_FROM");
+	if (!url || !*url)
+		url = "smtp://127.0.0.1:25";
+	if (!from || !*from || strpbrk(from, "\r\n<>,; "))
+		from = "shield-alerts@localhost";
+	char date[64];
+	time_t now = time(NULL);
+	struct tm tm;
+	gmtime_r(&now, &tm);
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	size_t cap = strlen(body) + 1024;
+	char *msg = xmalloc(cap);
+	int n = snprintf(msg, cap,
+			 "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
+			 "Subject: [shield] campaign %lld: %ld reports%s%s\r\n"
+			 "MIME-Version: 1.0\r\nContent-Type: application/json; charset=utf-8\r\n"
+			 "\r\n%s\r\n",
+			 from, to, date, (long long)al->campaign_id, al->reports,
+			 al->brand ? ", brand " : "",
+			 al->brand && !strpbrk(al->brand, "\r\n") ? al->brand : "", body);
+	struct mail_src src = {msg, n > 0 ? (size_t)n : 0};
+	CURL *c = curl_easy_init();
+	int rc = -1;
+	if (c) {
+		char f[300], t[300];
+		snprintf(f, sizeof f, "<%s>", from);
+		snprintf(t, sizeof t, "<%s>", to);
+		struct curl_slist *rcpt = curl_slist_append(NULL, t);
+		curl_easy_setopt(c, CURLOPT_URL, url);
+		curl_easy_setopt(c, CURLOPT_MAIL_FROM, f);
+		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+		curl_easy_setopt(c, CURLOPT_READFUNCTION, mail_read);
+		curl_easy_setopt(c, CURLOPT_READDATA, &src);
+		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		CURLcode cc = curl_easy_perform(c);
+		if (cc == CURLE_OK)
+			rc = 0;
+		else
+			snprintf(why, whysz, "%s", curl_easy_strerror(cc));
+		curl_slist_free_all(rcpt);
+		curl_easy_cleanup(c);
+	} else {
+		snprintf(why, whysz, "cannot start libcurl");
+	}
+	free(msg);
+	return rc;
+}
+
+int alerter_raise(struct alerter *a, const struct calert *al)
+{
+	char first[32];
+	iso(al->first_seen, first);
+	fprintf(stderr,
+		"shield: alert: campaign %lld reached %ld reports (%d within %d minutes, %.1f/h),"
+		" brand %s, first seen %s",
+		(long long)al->campaign_id, al->reports, al->window_reports, al->window_minutes,
+		al->per_hour, al->brand ? al->brand : "unknown", first);
+	for (int i = 0; i < al->nindicators && i < 3; i++) {
+		fputs(i ? ", " : "; block ", stderr);
+		/* indicators come from reports: no control bytes on the log */
+		for (const char *p = al->indicators[i]; *p && p - al->indicators[i] < 200; p++)
+			fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+	}
+	fputc('\n', stderr);
+	if (!a || (!a->webhook && !a->email))
+		return 0;
+	char *body = alert_json(al);
+	int rc = 0;
+	char why[256];
+	if (a->webhook && post_webhook(a->webhook, body, why, sizeof why) < 0) {
+		fprintf(stderr,
+			"shield: warning: cannot deliver the alert of campaign %lld to the"
+			" webhook: %s\n",
+			(long long)al->campaign_id, why);
+		rc = -1;
+	}
+	if (a->email && send_mail(a->email, al, body, why, sizeof why) < 0) {
+		fprintf(stderr,
+			"shield: warning: cannot e-mail the alert of campaign %lld to '%s':"
+			" %s\n",
+			(long long)al->campaign_id, a->email, why);
+		rc = -1;
+	}
+	free(body);
+	return rc;
+}

@@ -1,0 +1,540 @@
+/*
+ * store_campaign.c - SQLite tables of the campaign stage (see
+ * store_campaign.h). Owned by the campaign component (issue 4).
+ *
+ * The statements run per clustered report are prepared once in
+ * store_campaign_open(); the rarer ones (listing, analyst merges and
+ * splits, re-clustering) are prepared per call. Every value is bound;
+ * no statement is built from input. Keys are 64-bit hashes stored as
+ * signed INTEGER (the bits are kept as they are).
+ */
+#include "store/store_campaign.h"
+
+#include <sqlite3.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "common/xalloc.h"
+#include "store/store.h"
+
+/* Schema of the "campaign" component: append steps, never edit one. */
+static const char *const campaign_steps[] = {
+    /* 1 */
+    "CREATE TABLE campaign (id INTEGER PRIMARY KEY, first_seen INTEGER NOT NULL,"
+    " last_seen INTEGER NOT NULL, reports INTEGER NOT NULL, alerted_at INTEGER,"
+    " merged_into INTEGER, pin INTEGER, exemplars BLOB, agg TEXT,"
+    " state TEXT NOT NULL DEFAULT 'new');"
+    "CREATE INDEX campaign_by_pin ON campaign(pin) WHERE pin IS NOT NULL;"
+    "CREATE TABLE campaign_key (key INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, PRIMARY KEY(key, campaign_id)) WITHOUT ROWID;"
+    "CREATE TABLE campaign_member (seq INTEGER PRIMARY KEY, campaign_id INTEGER NOT NULL,"
+    " message_sha TEXT NOT NULL, t INTEGER NOT NULL, feat BLOB NOT NULL, info TEXT NOT NULL);"
+    "CREATE INDEX campaign_member_c ON campaign_member(campaign_id, t);"
+    "CREATE INDEX campaign_member_sha ON campaign_member(message_sha);"
+    "CREATE TABLE campaign_hour (campaign_id INTEGER NOT NULL, hour INTEGER NOT NULL,"
+    " n INTEGER NOT NULL, PRIMARY KEY(campaign_id, hour)) WITHOUT ROWID;"
+    "CREATE TABLE campaign_pin (message_sha TEXT PRIMARY KEY, grp INTEGER NOT NULL,"
+    " decided_at INTEGER NOT NULL);"
+    "CREATE TABLE campaign_decision (id INTEGER PRIMARY KEY, at INTEGER NOT NULL,"
+    " action TEXT NOT NULL, detail TEXT NOT NULL);",
+};
+
+enum {
+	Q_KEY_GET,
+	Q_KEY_ADD,
+	Q_GET,
+	Q_INS,
+	Q_UPD,
+	Q_MEM_ADD,
+	Q_HOUR_ADD,
+	Q_NTH,
+	Q_PIN_GET,
+	Q_BY_PIN,
+	Q_N
+};
+
+static const char *const sql[Q_N] = {
+    [Q_KEY_GET] = "SELECT campaign_id FROM campaign_key WHERE key=? ORDER BY campaign_id DESC"
+		  " LIMIT ?",
+    [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind) VALUES(?,?,?)",
+    [Q_GET] = "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,exemplars,"
+	      "agg,state FROM campaign WHERE id=?",
+    [Q_INS] = "INSERT INTO campaign(first_seen,last_seen,reports,alerted_at,merged_into,pin,"
+	      "exemplars,agg,state) VALUES(?,?,?,?,?,?,?,?,?)",
+    [Q_UPD] = "UPDATE campaign SET first_seen=?,last_seen=?,reports=?,alerted_at=?,"
+	      "merged_into=?,pin=?,exemplars=?,agg=?,state=? WHERE id=?",
+    [Q_MEM_ADD] = "INSERT INTO campaign_member(campaign_id,message_sha,t,feat,info)"
+		  " VALUES(?,?,?,?,?)",
+    [Q_HOUR_ADD] = "INSERT INTO campaign_hour(campaign_id,hour,n) VALUES(?,?,?)"
+		   " ON CONFLICT(campaign_id,hour) DO UPDATE SET n=n+excluded.n",
+    [Q_NTH] = "SELECT t FROM campaign_member WHERE campaign_id=? ORDER BY t DESC LIMIT 1"
+	      " OFFSET ?",
+    [Q_PIN_GET] = "SELECT grp FROM campaign_pin WHERE message_sha=?",
+    [Q_BY_PIN] = "SELECT id FROM campaign WHERE pin=? AND merged_into IS NULL"
+		 " ORDER BY id LIMIT 1",
+};
+
+struct store_campaign {
+	struct store *st;
+	sqlite3 *db;
+	sqlite3_stmt *q[Q_N];
+};
+
+static int done(sqlite3_stmt *s)
+{
+	int rc = sqlite3_step(s);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+void campaign_rec_release(struct campaign_rec *c)
+{
+	free(c->agg);
+	c->agg = NULL;
+}
+
+struct store_campaign *store_campaign_open(struct store *st)
+{
+	if (store_migrate(st, "campaign", campaign_steps,
+			  (int)(sizeof campaign_steps / sizeof *campaign_steps)) < 0)
+		return NULL;
+	struct store_campaign *sc = xcalloc(1, sizeof *sc);
+	sc->st = st;
+	sc->db = store_sqlite(st);
+	/* the clustering index is written at random key positions: give the
+	 * page cache room (64 MiB) so its cost per report stays flat as it
+	 * grows; raises the default only, never lowers an operator's choice */
+	sqlite3_stmt *cs;
+	if (sqlite3_prepare_v2(sc->db, "PRAGMA cache_size", -1, &cs, NULL) == SQLITE_OK) {
+		int cur = sqlite3_step(cs) == SQLITE_ROW ? sqlite3_column_int(cs, 0) : 0;
+		sqlite3_finalize(cs);
+		if (cur < 0 ? -cur < 65536 : cur < 16384)
+			sqlite3_exec(sc->db, "PRAGMA cache_size=-65536", NULL, NULL, NULL);
+	}
+	for (int i = 0; i < Q_N; i++)
+		if (sqlite3_prepare_v3(sc->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sc->q[i],
+				       NULL) != SQLITE_OK)
+			return store_campaign_close(sc);
+	return sc;
+}
+
+struct store_campaign *store_campaign_close(struct store_campaign *sc)
+{
+	if (!sc)
+		return NULL;
+	for (int i = 0; i < Q_N; i++)
+		sqlite3_finalize(sc->q[i]);
+	free(sc);
+	return NULL;
+}
+
+struct store *store_campaign_store(struct store_campaign *sc)
+{
+	return sc->st;
+}
+
+int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
+			      int *n)
+{
+	sqlite3_stmt *s = sc->q[Q_KEY_GET];
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
+	sqlite3_bind_int(s, 2, max);
+	int rc, k = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
+		ids[k++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	*n = k;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid)
+{
+	sqlite3_stmt *s = sc->q[Q_KEY_ADD];
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
+	sqlite3_bind_int64(s, 2, cid);
+	sqlite3_bind_int(s, 3, kind);
+	return done(s);
+}
+
+static void read_rec(sqlite3_stmt *s, struct campaign_rec *c)
+{
+	memset(c, 0, sizeof *c);
+	c->id = sqlite3_column_int64(s, 0);
+	c->first_seen = sqlite3_column_int64(s, 1);
+	c->last_seen = sqlite3_column_int64(s, 2);
+	c->reports = (long)sqlite3_column_int64(s, 3);
+	c->alerted_at = sqlite3_column_int64(s, 4);
+	c->merged_into = sqlite3_column_int64(s, 5);
+	c->pin = sqlite3_column_int64(s, 6);
+	size_t n = (size_t)sqlite3_column_bytes(s, 7);
+	const void *b = sqlite3_column_blob(s, 7);
+	if (b && n <= sizeof c->ex) {
+		memcpy(c->ex, b, n);
+		c->exlen = n;
+	}
+	const char *agg = (const char *)sqlite3_column_text(s, 8);
+	c->agg = agg ? xstrdup(agg) : NULL;
+	const char *state = (const char *)sqlite3_column_text(s, 9);
+	snprintf(c->state, sizeof c->state, "%s", state ? state : "new");
+}
+
+int store_campaign_get(struct store_campaign *sc, int64_t id, struct campaign_rec *c)
+{
+	sqlite3_stmt *s = sc->q[Q_GET];
+	sqlite3_bind_int64(s, 1, id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		read_rec(s, c);
+	sqlite3_reset(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+static void bind_rec(sqlite3_stmt *s, const struct campaign_rec *c)
+{
+	sqlite3_bind_int64(s, 1, c->first_seen);
+	sqlite3_bind_int64(s, 2, c->last_seen);
+	sqlite3_bind_int64(s, 3, c->reports);
+	if (c->alerted_at)
+		sqlite3_bind_int64(s, 4, c->alerted_at);
+	else
+		sqlite3_bind_null(s, 4);
+	if (c->merged_into)
+		sqlite3_bind_int64(s, 5, c->merged_into);
+	else
+		sqlite3_bind_null(s, 5);
+	if (c->pin)
+		sqlite3_bind_int64(s, 6, c->pin);
+	else
+		sqlite3_bind_null(s, 6);
+	sqlite3_bind_blob(s, 7, c->ex, (int)c->exlen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 8, c->agg, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 9, c->state, -1, SQLITE_STATIC);
+}
+
+int store_campaign_insert(struct store_campaign *sc, struct campaign_rec *c)
+{
+	sqlite3_stmt *s = sc->q[Q_INS];
+	bind_rec(s, c);
+	if (done(s) < 0)
+		return STORE_ERR;
+	c->id = sqlite3_last_insert_rowid(sc->db);
+	return STORE_OK;
+}
+
+int store_campaign_update(struct store_campaign *sc, const struct campaign_rec *c)
+{
+	sqlite3_stmt *s = sc->q[Q_UPD];
+	bind_rec(s, c);
+	sqlite3_bind_int64(s, 10, c->id);
+	return done(s);
+}
+
+int store_campaign_member_add(struct store_campaign *sc, int64_t cid, const char *message_sha,
+			      int64_t t, const void *feat, size_t featlen, const char *info)
+{
+	sqlite3_stmt *s = sc->q[Q_MEM_ADD];
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_text(s, 2, message_sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 3, t);
+	sqlite3_bind_blob(s, 4, feat, (int)featlen, SQLITE_STATIC);
+	sqlite3_bind_text(s, 5, info, -1, SQLITE_STATIC);
+	return done(s);
+}
+
+int store_campaign_hour_add(struct store_campaign *sc, int64_t cid, int64_t hour, long n)
+{
+	sqlite3_stmt *s = sc->q[Q_HOUR_ADD];
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, hour);
+	sqlite3_bind_int64(s, 3, n);
+	return done(s);
+}
+
+int store_campaign_nth_recent(struct store_campaign *sc, int64_t cid, int n, int64_t *t)
+{
+	sqlite3_stmt *s = sc->q[Q_NTH];
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int(s, 2, n - 1);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*t = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_DUP : STORE_ERR;
+}
+
+int store_campaign_pin_get(struct store_campaign *sc, const char *message_sha, int64_t *grp)
+{
+	sqlite3_stmt *s = sc->q[Q_PIN_GET];
+	sqlite3_bind_text(s, 1, message_sha, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*grp = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_DUP : STORE_ERR;
+}
+
+int store_campaign_by_pin(struct store_campaign *sc, int64_t grp, int64_t *cid)
+{
+	sqlite3_stmt *s = sc->q[Q_BY_PIN];
+	sqlite3_bind_int64(s, 1, grp);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW)
+		*cid = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	if (rc == SQLITE_ROW)
+		return STORE_OK;
+	return rc == SQLITE_DONE ? STORE_DUP : STORE_ERR;
+}
+
+/* run - one-off statement with up to three int64 and one text binding
+ * (NULL text: not bound). */
+static int run(struct store_campaign *sc, const char *q, int nint, const int64_t *v,
+	       const char *text)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db, q, -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	for (int i = 0; i < nint; i++)
+		sqlite3_bind_int64(s, i + 1, v[i]);
+	if (text)
+		sqlite3_bind_text(s, nint + 1, text, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_pin_set(struct store_campaign *sc, const char *message_sha, int64_t grp)
+{
+	int64_t v[2] = {grp, (int64_t)time(NULL)};
+	return run(sc,
+		   "INSERT INTO campaign_pin(grp,decided_at,message_sha) VALUES(?1,?2,?3)"
+		   " ON CONFLICT(message_sha) DO UPDATE SET grp=excluded.grp,"
+		   " decided_at=excluded.decided_at",
+		   2, v, message_sha);
+}
+
+int store_campaign_new_pin_group(struct store_campaign *sc, int64_t *grp)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db, "SELECT coalesce(max(grp),0)+1 FROM campaign_pin", -1, &s,
+			       NULL) != SQLITE_OK)
+		return STORE_ERR;
+	int rc = sqlite3_step(s);
+	*grp = rc == SQLITE_ROW ? sqlite3_column_int64(s, 0) : 0;
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_decision(struct store_campaign *sc, const char *action, const char *detail)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db,
+			       "INSERT INTO campaign_decision(at,action,detail) VALUES(?,?,?)", -1,
+			       &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, (sqlite3_int64)time(NULL));
+	sqlite3_bind_text(s, 2, action, -1, SQLITE_STATIC);
+	sqlite3_bind_text(s, 3, detail, -1, SQLITE_STATIC);
+	int rc = sqlite3_step(s);
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_members_each(struct store_campaign *sc, int64_t cid, campaign_member_cb cb,
+				void *ctx)
+{
+	sqlite3_stmt *s;
+	const char *q = cid ? "SELECT seq,campaign_id,t,message_sha,feat,info FROM campaign_member"
+			      " WHERE campaign_id=? ORDER BY t, seq"
+			    : "SELECT seq,campaign_id,t,message_sha,feat,info FROM campaign_member"
+			      " ORDER BY t, seq";
+	if (sqlite3_prepare_v2(sc->db, q, -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	if (cid)
+		sqlite3_bind_int64(s, 1, cid);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct campaign_member_row m = {
+		    .seq = sqlite3_column_int64(s, 0),
+		    .campaign_id = sqlite3_column_int64(s, 1),
+		    .t = sqlite3_column_int64(s, 2),
+		    .message_sha = (const char *)sqlite3_column_text(s, 3),
+		    .feat = sqlite3_column_blob(s, 4),
+		    .featlen = (size_t)sqlite3_column_bytes(s, 4),
+		    .info = (const char *)sqlite3_column_text(s, 5),
+		};
+		if (cb(ctx, &m))
+			break;
+	}
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	sqlite3_finalize(s);
+	return ok ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t to,
+			       const char *message_sha)
+{
+	int64_t v[2] = {to, from};
+	if (message_sha)
+		return run(sc,
+			   "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2"
+			   " AND message_sha=?3",
+			   2, v, message_sha) < 0 ||
+			       run(sc,
+				   "UPDATE report SET campaign_id=?1 WHERE campaign_id=?2"
+				   " AND message_sha=?3",
+				   2, v, message_sha) < 0
+			   ? STORE_ERR
+			   : STORE_OK;
+	return run(sc, "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2", 2, v,
+		   NULL) < 0 ||
+		       run(sc, "UPDATE report SET campaign_id=?1 WHERE campaign_id=?2", 2, v,
+			   NULL) < 0
+		   ? STORE_ERR
+		   : STORE_OK;
+}
+
+int store_campaign_reset_derived(struct store_campaign *sc, int64_t cid)
+{
+	if (cid)
+		return run(sc, "DELETE FROM campaign_hour WHERE campaign_id=?", 1, &cid, NULL);
+	if (run(sc, "DELETE FROM campaign_key", 0, NULL, NULL) < 0 ||
+	    run(sc, "DELETE FROM campaign_hour", 0, NULL, NULL) < 0 ||
+	    run(sc, "DELETE FROM campaign", 0, NULL, NULL) < 0)
+		return STORE_ERR;
+	return STORE_OK;
+}
+
+int store_campaign_member_set(struct store_campaign *sc, int64_t seq, int64_t cid)
+{
+	int64_t v[2] = {cid, seq};
+	return run(sc, "UPDATE campaign_member SET campaign_id=?1 WHERE seq=?2", 2, v, NULL);
+}
+
+int store_campaign_member_drop_all(struct store_campaign *sc)
+{
+	return run(sc, "DELETE FROM campaign_member", 0, NULL, NULL);
+}
+
+const char *store_campaign_errmsg(struct store_campaign *sc)
+{
+	return sqlite3_errmsg(sc->db);
+}
+
+int store_campaign_sync_reports(struct store_campaign *sc)
+{
+	return run(sc,
+		   "UPDATE report SET campaign_id=(SELECT m.campaign_id FROM campaign_member m"
+		   " WHERE m.message_sha=report.message_sha ORDER BY m.seq LIMIT 1)"
+		   " WHERE message_sha IN (SELECT message_sha FROM campaign_member)",
+		   0, NULL, NULL);
+}
+
+int store_campaign_each(struct store_campaign *sc, campaign_rec_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db,
+			       "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,"
+			       "exemplars,agg,state FROM campaign WHERE merged_into IS NULL"
+			       " ORDER BY reports DESC, id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct campaign_rec c;
+		read_rec(s, &c);
+		int stop = cb(ctx, &c);
+		campaign_rec_release(&c);
+		if (stop)
+			break;
+	}
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	sqlite3_finalize(s);
+	return ok ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_hours(struct store_campaign *sc, int64_t cid, int64_t from_hour, long *counts,
+			 int nhours)
+{
+	sqlite3_stmt *s;
+	memset(counts, 0, sizeof *counts * (size_t)nhours);
+	if (sqlite3_prepare_v2(sc->db,
+			       "SELECT hour,n FROM campaign_hour WHERE campaign_id=? AND hour>=?"
+			       " AND hour<?",
+			       -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, cid);
+	sqlite3_bind_int64(s, 2, from_hour);
+	sqlite3_bind_int64(s, 3, from_hour + nhours);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		int64_t h = sqlite3_column_int64(s, 0) - from_hour;
+		if (h >= 0 && h < nhours)
+			counts[h] += (long)sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_reports(struct store_campaign *sc, int64_t cid, campaign_report_cb cb, void *ctx)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db,
+			       "SELECT id,message_sha,from_addr,subject,msg_date FROM report"
+			       " WHERE campaign_id=? ORDER BY id",
+			       -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, cid);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW)
+		if (cb(ctx, sqlite3_column_int64(s, 0), (const char *)sqlite3_column_text(s, 1),
+		       (const char *)sqlite3_column_text(s, 2),
+		       (const char *)sqlite3_column_text(s, 3),
+		       (const char *)sqlite3_column_text(s, 4)))
+			break;
+	int ok = rc == SQLITE_ROW || rc == SQLITE_DONE;
+	sqlite3_finalize(s);
+	return ok ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_report_sha(struct store_campaign *sc, int64_t report_id, char sha[65],
+			      int64_t *cid)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db, "SELECT message_sha, campaign_id FROM report WHERE id=?", -1,
+			       &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	sqlite3_bind_int64(s, 1, report_id);
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		const char *m = (const char *)sqlite3_column_text(s, 0);
+		snprintf(sha, 65, "%s", m ? m : "");
+		*cid = sqlite3_column_int64(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_DUP;
+}
+
+int store_campaign_index_state(struct store_campaign *sc, int *has_keys, int *has_pins)
+{
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db,
+			       "SELECT EXISTS(SELECT 1 FROM campaign_key),"
+			       " EXISTS(SELECT 1 FROM campaign_pin)",
+			       -1, &s, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	int rc = sqlite3_step(s);
+	if (rc == SQLITE_ROW) {
+		*has_keys = sqlite3_column_int(s, 0);
+		*has_pins = sqlite3_column_int(s, 1);
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}

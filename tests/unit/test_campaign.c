@@ -1,0 +1,254 @@
+/*
+ * test_campaign.c - unit tests of the campaign stage: subject templates,
+ * path shapes, the ignore list, text signatures, and the engine end to end
+ * on an in-memory store (same template joins, unrelated stays apart,
+ * shared infrastructure does not glue, alerts once, merge and split),
+ * decoration links (verified organisations) and the landing-domain choice,
+ * and lures that only share infrastructure or a kit placeholder text.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "campaign/campaign.h"
+#include "campaign/campaign_int.h"
+#include "store/store.h"
+#include "verdict/registry.h"
+#include "test.h"
+
+static void t_subject(struct test_state *t)
+{
+	char a[160], b[160];
+	subject_template("RE: Fwd: Your parcel 12345 is waiting, anna@x.be", a, sizeof a);
+	subject_template("Your parcel 98765 is waiting, bob@y.com", b, sizeof b);
+	CHECK_STR(t, a, b);
+	subject_template("Invoice A7X9Q2 overdue", a, sizeof a);
+	CHECK_STR(t, a, "invoice * overdue");
+}
+
+static void t_path(struct test_state *t)
+{
+	char a[128];
+	path_shape("https://evil.example/track/8f3a9c?id=1", a, sizeof a);
+	CHECK_STR(t, a, "/track/*");
+	path_shape("https://evil.example/login/verify", a, sizeof a);
+	CHECK_STR(t, a, "/login/verify");
+}
+
+static void t_ignore(struct test_state *t)
+{
+	char *err = NULL;
+	struct ignore_list *il = ignore_list_load(NULL, &err);
+	CHECK(t, il != NULL);
+	CHECK(t, ignore_list_has(il, "bit.ly"));
+	CHECK(t, ignore_list_has(il, "firebasestorage.googleapis.com"));
+	CHECK(t, ignore_list_has(il, "mail.GMAIL.com"));
+	CHECK(t, !ignore_list_has(il, "belfius-secure.top"));
+	ignore_list_free(il);
+	free(err);
+}
+
+static struct result *mk(const char *sha, const char *from, const char *subj, const char *body,
+			 const char *url, const char *dom)
+{
+	struct result *r = result_new("test", -1);
+	snprintf(r->msg_sha256, sizeof r->msg_sha256, "%s", sha);
+	r->from = arena_strdup(&r->arena, from);
+	r->subject = arena_strdup(&r->arena, subj);
+	r->body_text = arena_strdup(&r->arena, body);
+	if (url) {
+		r->urls.v = arena_alloc(&r->arena, sizeof *r->urls.v);
+		r->urls.n = r->urls.cap = 1;
+		r->urls.v[0].url = arena_strdup(&r->arena, url);
+		r->urls.v[0].host = arena_strdup(&r->arena, dom);
+		r->urls.v[0].reg_domain = arena_strdup(&r->arena, dom);
+		r->urls.v[0].found_in = "html:href";
+	}
+	return r;
+}
+
+#define LURE                                                                                       \
+	"Dear %s, we noticed unusual activity on your account and limited "                        \
+	"access. Please confirm your identity within 48 hours or your account "                    \
+	"will be suspended. Reference %d. Thank you, the security team."
+#define OTHER                                                                                      \
+	"Huge discounts on garden furniture this weekend only: chairs, "                           \
+	"tables and parasols at half price in every shop near %s, order %d."
+
+/* add_url - append a clickable link to r (at most 8 per result). */
+static void add_url(struct result *r, const char *url, const char *dom)
+{
+	if (!r->urls.v) {
+		r->urls.v = arena_alloc(&r->arena, 8 * sizeof *r->urls.v);
+		memset(r->urls.v, 0, 8 * sizeof *r->urls.v);
+		r->urls.cap = 8;
+	}
+	if (r->urls.n >= r->urls.cap)
+		return;
+	struct ind_url *u = &r->urls.v[r->urls.n++];
+	u->url = arena_strdup(&r->arena, url);
+	u->host = arena_strdup(&r->arena, dom);
+	u->reg_domain = arena_strdup(&r->arena, dom);
+	u->found_in = "html:href";
+}
+
+static int has_key(const struct cfeat *f, int kind, const char *s)
+{
+	uint64_t h = chash(kind, s, strlen(s));
+	for (int i = 0; i < f->nkeys; i++)
+		if (f->keys[i].h == h && f->keys[i].kind == kind)
+			return 1;
+	return 0;
+}
+
+static void t_decoration(struct test_state *t)
+{
+	char *err = NULL;
+	struct ignore_list *il = ignore_list_load(NULL, &err);
+	struct registry *reg = registry_load(NULL, &err);
+	CHECK(t, il != NULL && reg != NULL);
+	struct result *r = mk("ab", "x@rot1.top", "Account limited", "text", NULL, NULL);
+	add_url(r, "https://www.microsoft.com/privacy", "microsoft.com");
+	add_url(r, "https://other-shop.top/img", "other-shop.top");
+	add_url(r, "https://evil.top/login/a8f9z1", "evil.top");
+	add_url(r, "https://evil.top/login/b7x2k9", "evil.top");
+	add_url(r, "https://bit.ly/x", "bit.ly");
+	struct cfeat f;
+	cfeat_extract(&f, r, il, reg);
+	CHECK(t, f.nland == 2 && !strcmp(f.land[0], "evil.top"));
+	CHECK(t, has_key(&f, CK_HOST, "evil.top"));
+	CHECK(t, has_key(&f, CK_LAND, "evil.top/login/*"));
+	CHECK(t, has_key(&f, CK_LINK, "other-shop.top"));
+	CHECK(t, !has_key(&f, CK_HOST, "microsoft.com") && !has_key(&f, CK_LINK, "microsoft.com"));
+	CHECK(t, has_key(&f, CK_WEAK, "microsoft.com/privacy"));
+	result_free(r);
+	registry_free(reg);
+	ignore_list_free(il);
+	free(err);
+}
+
+#define PLACEHOLDER "Put an optional message here in case the HTML cannot be loaded"
+#define LURE_B                                                                                     \
+	"Your parcel is held at the depot because customs duties of 2.99 euro "                    \
+	"were not paid. Pay within 24 hours or the parcel returns to the sender. "                 \
+	"Tracking number %d. Kind regards, the delivery service."
+#define LURE_C                                                                                     \
+	"Congratulations %s, you were selected to receive a brand new cordless "                   \
+	"drill set from our loyalty programme. Answer three questions and pay "                    \
+	"only the shipping to claim it today, reference %d."
+
+/* t_lures - what alone must not glue reports: a kit's one-line
+ * placeholder text with a verified organisation's link, or a shared
+ * landing domain when text and subject both differ. */
+static void t_lures(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		store_close(st);
+		free(err);
+		return;
+	}
+	const char *subj[] = {"Your driving licence is suspended", "Tax ID irregularity detected",
+			      "Bank points about to expire"};
+	const char *land[] = {"licence-fee.top", "tax-fix.top", "points-now.top"};
+	const char *from[] = {"notice1@licence.top", "notice2@tax.top", "notice3@points.top"};
+	long long ph[3];
+	char sha[65], url[128], body[512];
+	for (int i = 0; i < 3; i++) {
+		snprintf(sha, sizeof sha, "%064d", 200 + i);
+		snprintf(url, sizeof url, "https://%s/pay/%dq%d", land[i], i * 13, i);
+		struct result *r = mk(sha, from[i], subj[i], PLACEHOLDER, url, land[i]);
+		add_url(r, "https://www.microsoft.com/", "microsoft.com");
+		CHECK(t, campaign_assign(ce, r) == 0);
+		ph[i] = r->campaign_id;
+		result_free(r);
+	}
+	CHECK(t, ph[0] != ph[1] && ph[1] != ph[2] && ph[0] != ph[2]);
+	long long ids[4];
+	for (int i = 0; i < 4; i++) {
+		snprintf(sha, sizeof sha, "%064d", 300 + i);
+		if (i < 2)
+			snprintf(body, sizeof body, LURE_B, 4000 + i);
+		else
+			snprintf(body, sizeof body, LURE_C, i == 2 ? "Anna" : "Bram", 9000 + i);
+		struct result *r = mk(sha, i < 2 ? "depot@a1.top" : "prize@b2.top",
+				      i < 2 ? "Parcel on hold" : "You were selected", body,
+				      i < 2 ? "https://shared-op.top/pay/x1y2z3"
+					    : "https://shared-op.top/claim/k9j8h7",
+				      "shared-op.top");
+		CHECK(t, campaign_assign(ce, r) == 0);
+		ids[i] = r->campaign_id;
+		result_free(r);
+	}
+	CHECK(t, ids[0] == ids[1] && ids[2] == ids[3]);
+	CHECK(t, ids[0] != ids[2]);
+	campaign_engine_free(ce);
+	store_close(st);
+	free(err);
+}
+
+static void t_engine(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	CHECK(t, st != NULL);
+	if (!st)
+		return;
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = campaign_engine_new(st, &cfg, &err);
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		store_close(st);
+		return;
+	}
+	const char *names[] = {"Anna", "Bram", "Chloe", "Daan"};
+	long long ids[8];
+	char body[512], sha[65], url[128];
+	for (int i = 0; i < 4; i++) {
+		snprintf(body, sizeof body, LURE, names[i], 1000 + i * 7);
+		snprintf(sha, sizeof sha, "%064d", i + 1);
+		snprintf(url, sizeof url, "https://secure-bank.top/login/%dab%d", i * 31, i);
+		struct result *r =
+		    mk(sha, "x@rot1.top", "Account limited", body, url, "secure-bank.top");
+		CHECK(t, campaign_assign(ce, r) == 0);
+		ids[i] = r->campaign_id;
+		result_free(r);
+	}
+	CHECK(t, ids[0] > 0);
+	CHECK(t, ids[1] == ids[0] && ids[2] == ids[0] && ids[3] == ids[0]);
+	/* unrelated, but sharing a shortener and webmail sender */
+	for (int i = 0; i < 2; i++) {
+		snprintf(body, sizeof body, OTHER, names[i], 77 + i);
+		snprintf(sha, sizeof sha, "%064d", 50 + i);
+		struct result *r = mk(sha, i ? "x@rot1.top" : "a@gmail.com", "Garden sale", body,
+				      "https://bit.ly/abc", "bit.ly");
+		CHECK(t, campaign_assign(ce, r) == 0);
+		ids[4 + i] = r->campaign_id;
+		result_free(r);
+	}
+	CHECK(t, ids[4] != ids[0]);
+	CHECK(t, ids[5] == ids[4]);
+	char why[256];
+	CHECK(t, campaign_merge(ce, ids[0], ids[4], why, sizeof why) == 0);
+	long n = 0;
+	CHECK(t, campaign_recluster(ce, &n, why, sizeof why) == 0);
+	CHECK(t, n == 6);
+	campaign_engine_free(ce);
+	store_close(st);
+	free(err);
+}
+
+int main(void)
+{
+	struct test_state t = {0};
+	RUN(&t, t_subject);
+	RUN(&t, t_path);
+	RUN(&t, t_ignore);
+	RUN(&t, t_engine);
+	RUN(&t, t_decoration);
+	RUN(&t, t_lures);
+	return TEST_SUMMARY(&t);
+}
