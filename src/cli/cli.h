@@ -31,6 +31,12 @@ const char *cli_db_path(const char *opt);
 /* cli_is_tty - nonzero when fd is a terminal (progress bars, colours). */
 int cli_is_tty(int fd);
 
+struct store;
+/* cli_print_timeline - an indicator's blocklist story (first report,
+ * listing, expiry, delisting, decision, guard; the audit trail if asked)
+ * on stdout; -1 on a store error (printed). In cmd_blocklist.c. */
+int cli_print_timeline(struct store *st, const char *value, int with_audit);
+
 int cmd_extract(int argc, char **argv);
 int cmd_ingest(int argc, char **argv);
 int cmd_reports(int argc, char **argv);

@@ -423,6 +423,22 @@ static int tl_audit(void *ctx, const struct audit_row *r)
 	return 0;
 }
 
+int cli_print_timeline(struct store *st, const char *value, int with_audit)
+{
+	int n = 0;
+	if (store_act_migrate(st) < 0 || store_act_listings_of(st, value, tl_listing, &n) < 0) {
+		cli_error("%s", store_act_errmsg(st));
+		return -1;
+	}
+	if (n == 0)
+		printf("%s: never listed\n", value);
+	if (with_audit) {
+		printf("audit trail\n");
+		store_act_audit_each(st, value, tl_audit, NULL);
+	}
+	return 0;
+}
+
 int cmd_timeline(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -456,17 +472,7 @@ int cmd_timeline(int argc, char **argv)
 		free(err);
 		return SHIELD_EXIT_FAIL;
 	}
-	int n = 0, rc = SHIELD_EXIT_OK;
-	if (store_act_migrate(st) < 0 ||
-	    store_act_listings_of(st, argv[optind], tl_listing, &n) < 0) {
-		cli_error("%s", store_act_errmsg(st));
-		rc = SHIELD_EXIT_FAIL;
-	} else {
-		if (n == 0)
-			printf("%s: never listed\n", argv[optind]);
-		printf("audit trail\n");
-		store_act_audit_each(st, argv[optind], tl_audit, NULL);
-	}
+	int rc = cli_print_timeline(st, argv[optind], 1) < 0 ? SHIELD_EXIT_FAIL : SHIELD_EXIT_OK;
 	store_close(st);
 	return rc;
 }

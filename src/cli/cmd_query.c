@@ -348,6 +348,37 @@ static int print_raw(void *ctx, const struct report_row *row)
 	return 0;
 }
 
+/* Distinct registrable domains of a report's URLs, for their blocklist
+ * timeline (at most 16: a report's story, not a dump). */
+struct tl_ctx {
+	struct store *st;
+	const char *seen[16];
+	int n;
+};
+
+static int timeline_domains(void *ctx, const struct report_row *row)
+{
+	struct tl_ctx *tc = ctx;
+	json_error_t e;
+	json_t *o = json_loads(row->json, 0, &e), *v;
+	size_t i;
+	json_array_foreach(json_object_get(o, "urls"), i, v)
+	{
+		const char *d = jget(v, "registrable_domain");
+		if (!d || tc->n >= 16)
+			continue;
+		int dup = 0;
+		for (int k = 0; k < tc->n && !dup; k++)
+			dup = strcmp(tc->seen[k], d) == 0;
+		if (dup)
+			continue;
+		tc->seen[tc->n++] = d;
+		cli_print_timeline(tc->st, d, 0);
+	}
+	json_decref(o);
+	return 0;
+}
+
 int cmd_show(int argc, char **argv)
 {
 	static const struct option lo[] = {
@@ -400,6 +431,9 @@ int cmd_show(int argc, char **argv)
 		if (rc == 0 && !json) {
 			printf("same message also reported in:\n");
 			store_reports_sharing(st, id, share_line, NULL);
+			printf("blocklist timeline of its domains:\n");
+			struct tl_ctx tc = {st, {0}, 0};
+			store_get_report(st, id, timeline_domains, &tc);
 		}
 	}
 	if (rc < 0)
