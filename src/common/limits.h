@@ -94,4 +94,27 @@
 #define SHIELD_MAX_LIST_ENTRIES (4u * 1024u * 1024u)
 #define SHIELD_MAX_LIST_ENTRY_BYTES 2048u
 
+/* ---- verdict stage ----------------------------------------------------- */
+
+/* DKIM signatures verified per message: real mail carries one to three
+ * (author, ESP, mailing list); each costs a key lookup and a public-key
+ * operation, so a hostile message with hundreds must not cost hundreds. */
+#define AUTH_MAX_DKIM_SIGS 8
+/* Bytes of an S/MIME signer's address or name kept (an address is <= 254). */
+#define AUTH_MAX_SIGNER 256
+
+/* Brand checks per message: links examined, distinct registrable domains
+ * judged, reasons added, body bytes scanned for brand names. Phishing
+ * mail has a handful of each; the caps bound a hostile message. */
+#define BRAND_MAX_URLS 512u
+#define BRAND_MAX_DOMAINS 128u
+#define BRAND_MAX_REASONS 16u
+#define BRAND_MAX_SCAN_BYTES 65536u
+
+/* Registry files (operator input, still bounded): ~100x the bundled file,
+ * far more entries than any national list, names/domains/keywords per entry. */
+#define REGISTRY_MAX_FILE_BYTES (8u * 1024u * 1024u)
+#define REGISTRY_MAX_ENTRIES 20000u
+#define REGISTRY_MAX_LIST 256u
+
 #endif

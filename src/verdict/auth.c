@@ -42,15 +42,10 @@
 #include <openssl/x509v3.h>
 
 #include "common/arena.h"
+#include "common/limits.h"
 #include "common/xalloc.h"
 #include "mail/headers.h"
 
-/* DKIM signatures verified per message: real mail carries one to three
- * (author, ESP, mailing list); each costs a key lookup and a public-key
- * operation, so a hostile message with hundreds must not cost hundreds. */
-#define AUTH_MAX_DKIM_SIGS 8
-/* Bytes of a signer's address or name kept (an e-mail address is <= 254). */
-#define AUTH_MAX_SIGNER 256
 /* Trusted CA certificates for S/MIME chains: the system store. */
 #define AUTH_SYSTEM_CA_DIR "/etc/ssl/certs"
 

@@ -22,15 +22,13 @@
 #ifndef SHIELD_BRAND_H
 #define SHIELD_BRAND_H
 
+#include "common/limits.h"
 #include "extract/result.h"
 #include "verdict/registry.h"
 
 struct brand_checker;
 
-#define BRAND_MAX_URLS 512u	    /* links examined per message */
-#define BRAND_MAX_DOMAINS 128u	    /* distinct registrable domains judged */
-#define BRAND_MAX_REASONS 16u	    /* reasons added per message */
-#define BRAND_MAX_SCAN_BYTES 65536u /* body text scanned for brand names */
+/* limits: BRAND_MAX_* in common/limits.h */
 
 /* brand_checker_new - precompute skeletons of every registry domain. */
 struct brand_checker *brand_checker_new(const struct registry *reg, const void *psl, char **err);

@@ -11,6 +11,8 @@
 #define SHIELD_REGISTRY_H
 #include <stddef.h>
 
+#include "common/limits.h"
+
 struct registry_entry {
 	const char *id;	    /* e.g. "BE0403.201.185" (enterprise number) or a slug */
 	const char *name;   /* display name, e.g. "Belfius Bank" */
@@ -36,10 +38,7 @@ enum {
 	REG_DOMAIN_NOTOKEN = 4, /* '~': homoglyph/edit/TLD pattern only, no combosquat token */
 };
 
-/* Limits on registry files (operator input, but still bounded). */
-#define REGISTRY_MAX_FILE_BYTES (8u * 1024u * 1024u) /* ~100x the bundled file */
-#define REGISTRY_MAX_ENTRIES 20000u		     /* far above any national list */
-#define REGISTRY_MAX_LIST 256u			     /* names/domains/keywords per entry */
+/* Limits on registry files: REGISTRY_MAX_* in common/limits.h. */
 
 struct registry;
 
