@@ -11,21 +11,22 @@
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shield psl [--psl FILE] NAME...\n\n"
-		   "Print each host name's registrable domain (eTLD+1) per the Public Suffix\n"
-		   "List, or '-' when the name is itself a public suffix.\n"
-		   "  --psl FILE  the list to use (default: the bundled %s/public_suffix_list.dat)\n"
-		   "  -h, --help  this help\n\n"
-		   "To refresh the bundled list from publicsuffix.org: scripts/refresh-psl.sh\n",
+	fprintf(f,
+		"usage: shield psl [--psl FILE] NAME...\n\n"
+		"Print each host name's registrable domain (eTLD+1) per the Public Suffix\n"
+		"List, or '-' when the name is itself a public suffix.\n"
+		"  --psl FILE  the list to use (default: the bundled %s/public_suffix_list.dat)\n"
+		"  -h, --help  this help\n\n"
+		"To refresh the bundled list from publicsuffix.org: scripts/refresh-psl.sh\n",
 		SHIELD_DATADIR);
 }
 
 int cmd_psl(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"psl", required_argument, NULL, 'p'},
-		{"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"psl", required_argument, NULL, 'p'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *file = SHIELD_DATADIR "/public_suffix_list.dat";
 	int c;

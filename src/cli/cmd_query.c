@@ -117,9 +117,11 @@ static int parse_db_json(int argc, char **argv, const char **db, int *json, cons
 			 void (*usage)(FILE *))
 {
 	static const struct option lo[] = {
-		{"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-		{"type", required_argument, NULL, 't'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"type", required_argument, NULL, 't'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	int c;
 	while ((c = getopt_long(argc, argv, "d:jt:h", lo, NULL)) != -1) {
@@ -211,9 +213,10 @@ static int show_one(void *ctx, const struct report_row *row)
 	print_kv("stored at", row->created_at);
 	print_kv("submission", row->submission_sha);
 	print_kv("message", row->message_sha);
-	static const char *const keys[] = {"forward", "forward_style", "reporter", "from",
-					   "from_name", "reply_to", "return_path", "to",
-					   "subject", "date", "message_id", "origin_ip"};
+	static const char *const keys[] = {
+	    "forward",	 "forward_style", "reporter",	 "from",
+	    "from_name", "reply_to",	  "return_path", "to",
+	    "subject",	 "date",	  "message_id",	 "origin_ip"};
 	for (size_t i = 0; i < sizeof keys / sizeof *keys; i++)
 		if (jget(o, keys[i]))
 			print_kv(keys[i], jget(o, keys[i]));
@@ -231,8 +234,8 @@ static int show_one(void *ctx, const struct report_row *row)
 			off += snprintf(a + off, sizeof a - (size_t)off, " dkim-sig d=%s s=%s",
 					jget(json_array_get(sigs, i), "d"),
 					jget(json_array_get(sigs, i), "s")
-						? jget(json_array_get(sigs, i), "s")
-						: "-");
+					    ? jget(json_array_get(sigs, i), "s")
+					    : "-");
 		print_kv("auth", a);
 	}
 	json_t *v;
@@ -289,7 +292,8 @@ static int show_one(void *ctx, const struct report_row *row)
 		       printable(jget(v, "name"), a, sizeof a, 80),
 		       jget(v, "declared_type") ? jget(v, "declared_type") : "-",
 		       jget(v, "true_type") ? jget(v, "true_type") : "-",
-		       (long long)json_integer_value(json_object_get(v, "size")), jget(v, "sha256"));
+		       (long long)json_integer_value(json_object_get(v, "size")),
+		       jget(v, "sha256"));
 		json_t *ents = json_object_get(v, "archive_entries"), *e;
 		size_t k;
 		json_array_foreach(ents, k, e)
@@ -303,7 +307,8 @@ static int show_one(void *ctx, const struct report_row *row)
 	{
 		char a[256], b[256];
 		printf("  from %s [%s] by %s  %s\n", printable(jget(v, "from"), a, sizeof a, 50),
-		       jget(v, "ip") ? jget(v, "ip") : "-", printable(jget(v, "by"), b, sizeof b, 50),
+		       jget(v, "ip") ? jget(v, "ip") : "-",
+		       printable(jget(v, "by"), b, sizeof b, 50),
 		       jget(v, "date") ? jget(v, "date") : "");
 	}
 	json_t *fs = json_object_get(o, "findings");
@@ -311,7 +316,8 @@ static int show_one(void *ctx, const struct report_row *row)
 	json_array_foreach(fs, i, v)
 	{
 		char a[256];
-		printf("  %s  %s\n", jget(v, "code"), printable(jget(v, "detail"), a, sizeof a, 100));
+		printf("  %s  %s\n", jget(v, "code"),
+		       printable(jget(v, "detail"), a, sizeof a, 100));
 	}
 	json_decref(o);
 	return 0;
@@ -382,9 +388,11 @@ static int timeline_domains(void *ctx, const struct report_row *row)
 int cmd_show(int argc, char **argv)
 {
 	static const struct option lo[] = {
-		{"db", required_argument, NULL, 'd'}, {"json", no_argument, NULL, 'j'},
-		{"raw", no_argument, NULL, 'r'}, {"help", no_argument, NULL, 'h'},
-		{NULL, 0, NULL, 0},
+	    {"db", required_argument, NULL, 'd'},
+	    {"json", no_argument, NULL, 'j'},
+	    {"raw", no_argument, NULL, 'r'},
+	    {"help", no_argument, NULL, 'h'},
+	    {NULL, 0, NULL, 0},
 	};
 	const char *db = NULL;
 	int json = 0, raw = 0, c;

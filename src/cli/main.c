@@ -23,38 +23,40 @@ struct command {
 };
 
 static const struct command commands[] = {
-	{"extract", cmd_extract, "parse reported messages and print their indicators (no store)"},
-	{"ingest", cmd_ingest, "store reports from .eml files, directories, mbox and Maildir"},
-	{"reports", cmd_reports, "list stored reports"},
-	{"show", cmd_show, "everything known about one stored report"},
-	{"indicators", cmd_indicators, "list stored indicators (urls, domains, ips, emails, hashes)"},
-	{"psl", cmd_psl, "registrable domain of names; refresh the Public Suffix List"},
-	{"asn", cmd_asn, "IP address to AS number, holder, prefix and abuse contact"},
-	{"feed", cmd_feed, "load IP-event feeds (Shadowserver CSV, IP lists, JSON) as incidents"},
-	{"notify", cmd_notify, "notify network owners: contacts, plan, send, unreachable"},
-	{"train", cmd_train, "fit the verdict model from labelled folders of messages"},
-	{"campaigns", cmd_campaigns, "list campaigns: size, state, brand, reports per hour"},
-	{"campaign", cmd_campaign, "one campaign: show, merge, split, recluster"},
-	{"blocklist", cmd_blocklist, "publish URL and rogue-domain blocklists (RPZ, lists, CSV, JSON)"},
-	{"timeline", cmd_timeline, "an indicator's story: first report, listing, expiry, delisting"},
-	{"allow", cmd_allow, "operator allowlist: never list a domain or URL"},
-	{"unblock", cmd_unblock, "delist a domain or URL now, with a reason"},
-	{"share", cmd_share, "share campaigns with partners: MISP events and feed, STIX 2.1"},
-	/* issue-6 commands: keep this line, add entries above it */
-	{NULL, NULL, NULL},
+    {"extract", cmd_extract, "parse reported messages and print their indicators (no store)"},
+    {"ingest", cmd_ingest, "store reports from .eml files, directories, mbox and Maildir"},
+    {"reports", cmd_reports, "list stored reports"},
+    {"show", cmd_show, "everything known about one stored report"},
+    {"indicators", cmd_indicators, "list stored indicators (urls, domains, ips, emails, hashes)"},
+    {"psl", cmd_psl, "registrable domain of names; refresh the Public Suffix List"},
+    {"asn", cmd_asn, "IP address to AS number, holder, prefix and abuse contact"},
+    {"feed", cmd_feed, "load IP-event feeds (Shadowserver CSV, IP lists, JSON) as incidents"},
+    {"notify", cmd_notify, "notify network owners: contacts, plan, send, unreachable"},
+    {"train", cmd_train, "fit the verdict model from labelled folders of messages"},
+    {"campaigns", cmd_campaigns, "list campaigns: size, state, brand, reports per hour"},
+    {"campaign", cmd_campaign, "one campaign: show, merge, split, recluster"},
+    {"blocklist", cmd_blocklist, "publish URL and rogue-domain blocklists (RPZ, lists, CSV, JSON)"},
+    {"timeline", cmd_timeline, "an indicator's story: first report, listing, expiry, delisting"},
+    {"allow", cmd_allow, "operator allowlist: never list a domain or URL"},
+    {"unblock", cmd_unblock, "delist a domain or URL now, with a reason"},
+    {"share", cmd_share, "share campaigns with partners: MISP events and feed, STIX 2.1"},
+    /* issue-6 commands: keep this line, add entries above it */
+    {NULL, NULL, NULL},
 };
 
 static void usage(FILE *f)
 {
-	fprintf(f, "usage: shield [--version] [--help] COMMAND [ARGS]\n\n"
-		   "Shield turns reported suspicious e-mails into indicators, verdicts and action.\n\n"
-		   "Commands:\n");
+	fprintf(f,
+		"usage: shield [--version] [--help] COMMAND [ARGS]\n\n"
+		"Shield turns reported suspicious e-mails into indicators, verdicts and action.\n\n"
+		"Commands:\n");
 	for (const struct command *c = commands; c->name; c++)
 		fprintf(f, "  %-12s %s\n", c->name, c->summary);
-	fprintf(f, "\n'shield COMMAND --help' describes one command; 'man shield' the whole tool.\n"
-		   "The store is --db FILE, else $SHIELD_DB, else ./shield.db.\n"
-		   "Exit status: 0 ok, 1 some input failed (the rest was processed), 2 usage error,\n"
-		   "3 nothing could be done.\n");
+	fprintf(f,
+		"\n'shield COMMAND --help' describes one command; 'man shield' the whole tool.\n"
+		"The store is --db FILE, else $SHIELD_DB, else ./shield.db.\n"
+		"Exit status: 0 ok, 1 some input failed (the rest was processed), 2 usage error,\n"
+		"3 nothing could be done.\n");
 }
 
 void cli_error(const char *fmt, ...)

@@ -19,8 +19,8 @@ struct arena_chunk;
 
 struct arena {
 	struct arena_chunk *head; /* newest chunk first */
-	size_t used;              /* bytes handed out, for the budget */
-	size_t budget;            /* SHIELD_MAX_ARENA_BYTES unless set */
+	size_t used;		  /* bytes handed out, for the budget */
+	size_t budget;		  /* SHIELD_MAX_ARENA_BYTES unless set */
 };
 
 /* arena_init - set up an empty arena with the given budget (0: default). */
@@ -34,19 +34,18 @@ void *arena_alloc(struct arena *a, size_t n);
 void *arena_grow(struct arena *a, void *old, size_t old_n, size_t new_n, size_t sz);
 char *arena_strndup(struct arena *a, const char *s, size_t n);
 char *arena_strdup(struct arena *a, const char *s);
-char *arena_printf(struct arena *a, const char *fmt, ...)
-	__attribute__((format(printf, 2, 3)));
+char *arena_printf(struct arena *a, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* arena_over_budget - nonzero once more than the budget was handed out. */
 int arena_over_budget(const struct arena *a);
 
 /* Growable array of pointers or structs in an arena. */
-#define ARENA_PUSH(a, arr, n, cap)                                                 \
-	do {                                                                       \
-		if ((n) == (cap)) {                                                \
-			size_t nc_ = (cap) ? (cap) * 2 : 8;                        \
-			(arr) = arena_grow((a), (arr), (n), nc_, sizeof(*(arr)));  \
-			(cap) = nc_;                                               \
-		}                                                                  \
+#define ARENA_PUSH(a, arr, n, cap)                                                                 \
+	do {                                                                                       \
+		if ((n) == (cap)) {                                                                \
+			size_t nc_ = (cap) ? (cap)*2 : 8;                                          \
+			(arr) = arena_grow((a), (arr), (n), nc_, sizeof(*(arr)));                  \
+			(cap) = nc_;                                                               \
+		}                                                                                  \
 	} while (0)
 
 #endif

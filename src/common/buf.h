@@ -18,7 +18,10 @@ struct buf {
 	int toobig;
 };
 
-#define BUF_INIT(maxbytes) { NULL, 0, 0, (maxbytes), 0 }
+#define BUF_INIT(maxbytes)                                                                         \
+	{                                                                                          \
+		NULL, 0, 0, (maxbytes), 0                                                          \
+	}
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);

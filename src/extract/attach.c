@@ -28,11 +28,20 @@ void sha256_hex(const void *data, size_t len, char out[65])
 static int is_archive_type(const char *t)
 {
 	static const char *const types[] = {
-		"application/zip",	      "application/x-rar",	"application/vnd.rar",
-		"application/x-7z-compressed", "application/x-tar",	"application/gzip",
-		"application/x-bzip2",	      "application/x-xz",	"application/x-iso9660-image",
-		"application/x-cpio",	      "application/vnd.ms-cab-compressed",
-		"application/x-lzh-compressed", "application/x-gtar", "application/zstd",
+	    "application/zip",
+	    "application/x-rar",
+	    "application/vnd.rar",
+	    "application/x-7z-compressed",
+	    "application/x-tar",
+	    "application/gzip",
+	    "application/x-bzip2",
+	    "application/x-xz",
+	    "application/x-iso9660-image",
+	    "application/x-cpio",
+	    "application/vnd.ms-cab-compressed",
+	    "application/x-lzh-compressed",
+	    "application/x-gtar",
+	    "application/zstd",
 	};
 	for (size_t i = 0; i < sizeof types / sizeof *types; i++)
 		if (strcmp(t, types[i]) == 0)

@@ -44,34 +44,33 @@ const void *extractor_psl(const struct extractor *x)
 }
 
 /* parser_warning - GMime reports malformed input here; keep it. */
-static void parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item,
-			   gpointer user)
+static void parser_warning(gint64 offset, GMimeParserWarning code, const gchar *item, gpointer user)
 {
 	struct extractor *x = user;
 	if (!x->cur)
 		return;
 	static const char *const names[] = {
-		[GMIME_WARN_DUPLICATED_HEADER] = "mime.duplicated_header",
-		[GMIME_WARN_DUPLICATED_PARAMETER] = "mime.duplicated_parameter",
-		[GMIME_WARN_UNENCODED_8BIT_HEADER] = "mime.unencoded_8bit_header",
-		[GMIME_WARN_INVALID_CONTENT_TYPE] = "mime.invalid_content_type",
-		[GMIME_WARN_INVALID_RFC2047_HEADER_VALUE] = "mime.invalid_rfc2047",
-		[GMIME_WARN_MALFORMED_MULTIPART] = "mime.malformed_multipart",
-		[GMIME_WARN_TRUNCATED_MESSAGE] = "mime.truncated",
-		[GMIME_WARN_MALFORMED_MESSAGE] = "mime.malformed",
-		[GMIME_CRIT_INVALID_HEADER_NAME] = "mime.invalid_header_name",
-		[GMIME_CRIT_CONFLICTING_HEADER] = "mime.conflicting_header",
-		[GMIME_CRIT_CONFLICTING_PARAMETER] = "mime.conflicting_parameter",
-		[GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY] = "mime.multipart_without_boundary",
-		[GMIME_WARN_INVALID_PARAMETER] = "mime.invalid_parameter",
-		[GMIME_WARN_INVALID_ADDRESS_LIST] = "mime.invalid_address_list",
-		[GMIME_CRIT_NESTING_OVERFLOW] = "limit.mime_depth",
-		[GMIME_WARN_PART_WITHOUT_CONTENT] = "mime.part_without_content",
-		[GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "mime.part_without_headers",
+	    [GMIME_WARN_DUPLICATED_HEADER] = "mime.duplicated_header",
+	    [GMIME_WARN_DUPLICATED_PARAMETER] = "mime.duplicated_parameter",
+	    [GMIME_WARN_UNENCODED_8BIT_HEADER] = "mime.unencoded_8bit_header",
+	    [GMIME_WARN_INVALID_CONTENT_TYPE] = "mime.invalid_content_type",
+	    [GMIME_WARN_INVALID_RFC2047_HEADER_VALUE] = "mime.invalid_rfc2047",
+	    [GMIME_WARN_MALFORMED_MULTIPART] = "mime.malformed_multipart",
+	    [GMIME_WARN_TRUNCATED_MESSAGE] = "mime.truncated",
+	    [GMIME_WARN_MALFORMED_MESSAGE] = "mime.malformed",
+	    [GMIME_CRIT_INVALID_HEADER_NAME] = "mime.invalid_header_name",
+	    [GMIME_CRIT_CONFLICTING_HEADER] = "mime.conflicting_header",
+	    [GMIME_CRIT_CONFLICTING_PARAMETER] = "mime.conflicting_parameter",
+	    [GMIME_CRIT_MULTIPART_WITHOUT_BOUNDARY] = "mime.multipart_without_boundary",
+	    [GMIME_WARN_INVALID_PARAMETER] = "mime.invalid_parameter",
+	    [GMIME_WARN_INVALID_ADDRESS_LIST] = "mime.invalid_address_list",
+	    [GMIME_CRIT_NESTING_OVERFLOW] = "limit.mime_depth",
+	    [GMIME_WARN_PART_WITHOUT_CONTENT] = "mime.part_without_content",
+	    [GMIME_CRIT_PART_WITHOUT_HEADERS_OR_CONTENT] = "mime.part_without_headers",
 	};
 	const char *name = (unsigned)code < sizeof names / sizeof *names && names[code]
-				   ? names[code]
-				   : "mime.warning";
+			       ? names[code]
+			       : "mime.warning";
 	/* printable detail: items are attacker bytes, keep them short */
 	char det[96];
 	size_t n = 0;
@@ -85,9 +84,9 @@ struct extractor *extractor_new(const char *psl_file, char **err)
 {
 	struct extractor *x = xcalloc(1, sizeof(*x));
 	static const char *const psl_paths[] = {
-		SHIELD_DATADIR "/public_suffix_list.dat",
-		"data/public_suffix_list.dat",
-		"/usr/share/publicsuffix/public_suffix_list.dat",
+	    SHIELD_DATADIR "/public_suffix_list.dat",
+	    "data/public_suffix_list.dat",
+	    "/usr/share/publicsuffix/public_suffix_list.dat",
 	};
 	if (psl_file) {
 		x->psl = psl_load_file(psl_file);
@@ -149,7 +148,7 @@ struct walk {
 	struct result *r;
 	struct url_sink sink;
 	size_t decoded, budget;
-	int have_text;    /* body_text came from a text/plain part */
+	int have_text;		 /* body_text came from a text/plain part */
 	const char *html_anchor; /* inline forward: links only after this text */
 };
 
@@ -164,7 +163,8 @@ static void first_mailbox(struct result *r, InternetAddressList *l, char **addr,
 	for (int i = 0; i < n; i++) {
 		InternetAddress *ia = internet_address_list_get_address(l, i);
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia)) {
-			const char *a = internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
+			const char *a =
+			    internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia));
 			const char *nm = internet_address_get_name(ia);
 			if (a && *a && addr)
 				*addr = arena_strdup(&r->arena, a);
@@ -199,7 +199,8 @@ static void add_all_mailboxes(struct walk *w, InternetAddressList *l, const char
 	for (int i = 0; i < n; i++) {
 		InternetAddress *ia = internet_address_list_get_address(l, i);
 		if (INTERNET_ADDRESS_IS_MAILBOX(ia))
-			add_email(w, internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
+			add_email(w,
+				  internet_address_mailbox_get_addr(INTERNET_ADDRESS_MAILBOX(ia)),
 				  found_in);
 	}
 }
@@ -270,10 +271,12 @@ static void trace_headers(struct walk *w, GMimeObject *obj)
 			}
 			struct hop hop;
 			if (received_parse(&r->arena, val, &hop)) {
-				ARENA_PUSH(&r->arena, r->received.v, r->received.n, r->received.cap);
+				ARENA_PUSH(&r->arena, r->received.v, r->received.n,
+					   r->received.cap);
 				r->received.v[r->received.n++] = hop;
 				if (hop.ip)
-					result_add_ind(r, IND_IP, hop.ip, strlen(hop.ip), "received");
+					result_add_ind(r, IND_IP, hop.ip, strlen(hop.ip),
+						       "received");
 			}
 		} else if (!strcasecmp(name, "Authentication-Results")) {
 			authres_parse(&r->arena, val, &r->auth_spf, &r->auth_dkim, &r->auth_dmarc);
@@ -283,7 +286,8 @@ static void trace_headers(struct walk *w, GMimeObject *obj)
 		} else if (!strcasecmp(name, "DKIM-Signature")) {
 			struct dkim_sig sig;
 			if (dkim_sig_parse(&r->arena, val, &sig)) {
-				ARENA_PUSH(&r->arena, r->dkim_sigs.v, r->dkim_sigs.n, r->dkim_sigs.cap);
+				ARENA_PUSH(&r->arena, r->dkim_sigs.v, r->dkim_sigs.n,
+					   r->dkim_sigs.cap);
 				r->dkim_sigs.v[r->dkim_sigs.n++] = sig;
 			}
 		}
@@ -512,7 +516,8 @@ static void walk_body(struct walk *w, GMimeObject *root)
 			*c = (char)tolower((unsigned char)*c);
 		if (GMIME_IS_MULTIPART(o)) {
 			if (!strcmp(ctype, "multipart/signed")) {
-				const char *proto = g_mime_content_type_get_parameter(ct, "protocol");
+				const char *proto =
+				    g_mime_content_type_get_parameter(ct, "protocol");
 				if (proto && strcasestr(proto, "pkcs7-signature"))
 					r->smime_signed = 1;
 				else if (proto && strcasestr(proto, "pgp-signature"))
@@ -528,7 +533,8 @@ static void walk_body(struct walk *w, GMimeObject *root)
 				r->smime_signed = 1;
 			else if (!strcmp(ctype, "application/pkcs7-mime") ||
 				 !strcmp(ctype, "application/x-pkcs7-mime")) {
-				const char *st = g_mime_content_type_get_parameter(ct, "smime-type");
+				const char *st =
+				    g_mime_content_type_get_parameter(ct, "smime-type");
 				if (st && !strcasecmp(st, "signed-data"))
 					r->smime_signed = 1;
 			} else if (!strcmp(ctype, "application/pgp-signature"))
@@ -760,8 +766,9 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 			r->suspect_index = i;
 			r->reporter = arena_strdup(&r->arena, reporter);
 			for (size_t f = 0; f < outer->findings.n; f++)
-				result_finding(r, outer->findings.v[f].code, "%s",
-					       outer->findings.v[f].detail ? outer->findings.v[f].detail : "");
+				result_finding(
+				    r, outer->findings.v[f].code, "%s",
+				    outer->findings.v[f].detail ? outer->findings.v[f].detail : "");
 			message_headers(&w, inner);
 			walk_body(&w, g_mime_message_get_mime_part(inner));
 			GMimeStream *keep = NULL;
@@ -784,7 +791,8 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 		w.tc = &tc;
 		for (size_t f = 0; f < outer->findings.n; f++)
 			result_finding(r, outer->findings.v[f].code, "%s",
-				       outer->findings.v[f].detail ? outer->findings.v[f].detail : "");
+				       outer->findings.v[f].detail ? outer->findings.v[f].detail
+								   : "");
 		struct inline_forward fwd;
 		int inl = 0;
 		if (msg) {

@@ -89,7 +89,8 @@ void ioc_emails_in_text(struct result *r, const void *psl, const char *text, siz
 				memcpy(addr, s, al);
 				addr[al] = '\0';
 				if (result_add_ind(r, IND_EMAIL, addr, al, found_in) == 0)
-					ioc_add_domain(r, psl, p + 1, (size_t)(e - p - 1), found_in);
+					ioc_add_domain(r, psl, p + 1, (size_t)(e - p - 1),
+						       found_in);
 			}
 		}
 		p = e > p ? e : p + 1;

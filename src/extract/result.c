@@ -62,7 +62,7 @@ void result_finding(struct result *r, const char *code, const char *fmt, ...)
  * message with 10,000 distinct addresses costs milliseconds, not seconds. */
 struct ind_index {
 	unsigned *slot; /* index + 1; 0 is empty */
-	size_t cap;     /* power of two */
+	size_t cap;	/* power of two */
 };
 
 static unsigned long fold_hash(const char *s, size_t n)
@@ -103,8 +103,7 @@ static void index_grow(struct result *r, struct ind_index *ix, const struct ind 
 	}
 }
 
-int result_add_ind(struct result *r, int kind, const char *value, size_t n,
-		   const char *found_in)
+int result_add_ind(struct result *r, int kind, const char *value, size_t n, const char *found_in)
 {
 	struct ind **v;
 	size_t *cnt, *cap;

@@ -14,27 +14,27 @@
 #include "common/arena.h"
 
 struct ind_url {
-	char *url;          /* normalised: scheme/host lower-case, punycode host */
-	char *host;         /* ASCII (punycode) host, no port */
+	char *url;	    /* normalised: scheme/host lower-case, punycode host */
+	char *host;	    /* ASCII (punycode) host, no port */
 	char *host_unicode; /* Unicode form of host (== host when ASCII) */
 	char *reg_domain;   /* registrable domain per the PSL; NULL for IPs */
-	char *found_in;     /* "text", "html:href", "html:src", ... */
-	char *text;         /* visible link text when it differs, else NULL */
+	char *found_in;	    /* "text", "html:href", "html:src", ... */
+	char *text;	    /* visible link text when it differs, else NULL */
 };
 
 /* A plain indicator: a domain, an IP address or an e-mail address. */
 struct ind {
 	char *value;
-	char *found_in;   /* "header:from", "body", "url", "received", ... */
+	char *found_in;	  /* "header:from", "body", "url", "received", ... */
 	char *reg_domain; /* domains only: registrable domain per the PSL */
 };
 
 struct attachment {
-	char *name;          /* decoded file name, NULL if none */
+	char *name;	     /* decoded file name, NULL if none */
 	char *declared_type; /* Content-Type as declared, lower-case */
 	char *true_type;     /* MIME type from libmagic */
 	char *description;   /* libmagic's description */
-	size_t size;         /* decoded size in bytes */
+	size_t size;	     /* decoded size in bytes */
 	char sha256[65];
 	char **entries; /* archive listing (libarchive), NULL if not an archive */
 	size_t n_entries;
@@ -65,10 +65,10 @@ struct reason {
 };
 
 /* Growable arena-backed vector. */
-#define RVEC(type)                                                                 \
-	struct {                                                                   \
-		type *v;                                                           \
-		size_t n, cap;                                                     \
+#define RVEC(type)                                                                                 \
+	struct {                                                                                   \
+		type *v;                                                                           \
+		size_t n, cap;                                                                     \
 	}
 
 struct ind_index;
@@ -76,9 +76,9 @@ struct ind_index;
 struct result {
 	struct arena arena;
 
-	const char *source; /* input path as given (borrowed from caller) */
-	long source_index;  /* index inside an mbox, -1 when not applicable */
-	int suspect_index;  /* which suspicious message of the report (0..) */
+	const char *source;  /* input path as given (borrowed from caller) */
+	long source_index;   /* index inside an mbox, -1 when not applicable */
+	int suspect_index;   /* which suspicious message of the report (0..) */
 	const char *forward; /* "attached", "inline" or "none" */
 	char *forward_style; /* for inline: "gmail", "outlook", ... */
 
@@ -98,19 +98,19 @@ struct result {
 
 	char *origin_ip;
 	char *auth_spf, *auth_dkim, *auth_dmarc; /* as recorded by receivers */
-	int smime_signed;                        /* an S/MIME signature is present */
+	int smime_signed;			 /* an S/MIME signature is present */
 	int pgp_signed;
 
 	/* verdict stage (src/verdict/): NULL/0 until judged */
 	const char *verdict; /* phishing, malware, scam, spam, legitimate, unknown */
-	int score;           /* 0-100, likelihood of malicious intent */
+	int score;	     /* 0-100, likelihood of malicious intent */
 	RVEC(struct reason) reasons;
-	char *brand;         /* registry id of the organisation claimed or imitated */
-	char *language;      /* en, nl, fr, de, ... of the visible text, NULL if unsure */
-	int verified_sender; /* valid aligned signature from a registered organisation */
-	char *dkim_verified; /* Shield's own DKIM check: pass, fail, none, nokey, ... */
-	char *dkim_domain;   /* d= of the signature that decided dkim_verified */
-	int dkim_aligned;    /* that d= aligns (relaxed) with the From domain */
+	char *brand;	      /* registry id of the organisation claimed or imitated */
+	char *language;	      /* en, nl, fr, de, ... of the visible text, NULL if unsure */
+	int verified_sender;  /* valid aligned signature from a registered organisation */
+	char *dkim_verified;  /* Shield's own DKIM check: pass, fail, none, nokey, ... */
+	char *dkim_domain;    /* d= of the signature that decided dkim_verified */
+	int dkim_aligned;     /* that d= aligns (relaxed) with the From domain */
 	char *smime_verified; /* pass, fail, none */
 	char *smime_signer;   /* signer's e-mail address or subject */
 
@@ -136,16 +136,15 @@ struct result *result_new(const char *source, long source_index);
 void result_free(struct result *r);
 /* result_finding - record a finding (code copied; detail printf-style). */
 void result_finding(struct result *r, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+    __attribute__((format(printf, 3, 4)));
 /* result_has_finding - nonzero if a finding with this code exists. */
 int result_has_finding(const struct result *r, const char *code);
 /* result_add_ind - append to domains/ips/emails, de-duplicated by value
  * (case-insensitive); returns 0 on add, 1 if present, -1 if over limit. */
-int result_add_ind(struct result *r, int kind, const char *value, size_t n,
-		   const char *found_in);
+int result_add_ind(struct result *r, int kind, const char *value, size_t n, const char *found_in);
 enum { IND_DOMAIN, IND_IP, IND_EMAIL };
 /* result_reason - append a verdict reason (code copied, detail printf). */
 void result_reason(struct result *r, const char *code, int weight, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 
 #endif

@@ -28,9 +28,9 @@ struct psl_ctx_st; /* libpsl's psl_ctx_t */
 struct url_index; /* private hash index for de-duplication */
 
 struct url_sink {
-	struct result *r;              /* urls are appended to r->urls */
-	const struct psl_ctx_st *psl;  /* for reg_domain; NULL: built-in list */
-	struct url_index *index;       /* allocated in r->arena on first use */
+	struct result *r;	      /* urls are appended to r->urls */
+	const struct psl_ctx_st *psl; /* for reg_domain; NULL: built-in list */
+	struct url_index *index;      /* allocated in r->arena on first use */
 };
 
 /* url_sink_init - bind a sink to a result; psl may be NULL. */

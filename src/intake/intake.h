@@ -19,7 +19,7 @@
 
 struct intake_msg {
 	const char *source; /* the path as given, or the file inside a directory */
-	long index;         /* position in an mbox (0-based), -1 otherwise */
+	long index;	    /* position in an mbox (0-based), -1 otherwise */
 	const char *data;   /* borrowed: valid during the callback only */
 	size_t len;
 	int truncated; /* the message was larger than the limit */

@@ -121,7 +121,8 @@ int intake_mbox_fd(int fd, const char *source, const struct intake_ops *ops,
 				size_t n = (size_t)(end - p);
 				if (carry.len + n > SHIELD_MBOX_CHUNK) {
 					/* flush the long line's head as a piece */
-					if (carry.len && line(&s, carry.data, carry.len, carry_at_start)) {
+					if (carry.len &&
+					    line(&s, carry.data, carry.len, carry_at_start)) {
 						rc = 1;
 						goto out;
 					}

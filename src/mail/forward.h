@@ -25,7 +25,7 @@
 struct inline_forward {
 	const char *style;    /* "gmail", "outlook", "apple", "thunderbird", "generic" */
 	const char *language; /* "en", "nl", "fr", "de" as detected from the labels */
-	char *from;           /* header values as written, trimmed; NULL if absent */
+	char *from;	      /* header values as written, trimmed; NULL if absent */
 	char *from_addr;      /* the address inside from (no display name), or NULL */
 	char *from_name;      /* display name inside from, or NULL */
 	char *date;
@@ -33,10 +33,10 @@ struct inline_forward {
 	char *to;
 	char *reply_to;
 	char *cc;
-	char *body;         /* the original message's body text (quote marks removed) */
+	char *body; /* the original message's body text (quote marks removed) */
 	size_t body_len;
 	size_t marker_offset; /* byte offset of the marker/header block in the input */
-	const char *before; /* the reporter's own comment before the forward, in arena */
+	const char *before;   /* the reporter's own comment before the forward, in arena */
 };
 
 /* forward_find_inline - detect an inline-forwarded message in text.

@@ -59,7 +59,8 @@ int ip_is_public(const char *ip)
 			return 0;
 		if (b[0] == 198 && (b[1] & 0xfe) == 18) /* benchmarking */
 			return 0;
-		if ((b[0] == 198 && b[1] == 51 && b[2] == 100) || (b[0] == 203 && b[1] == 0 && b[2] == 113))
+		if ((b[0] == 198 && b[1] == 51 && b[2] == 100) ||
+		    (b[0] == 203 && b[1] == 0 && b[2] == 113))
 			return 0;
 		return 1;
 	}
@@ -73,7 +74,8 @@ int ip_is_public(const char *ip)
 			return 0;
 		if (b[0] == 0xff) /* multicast */
 			return 0;
-		if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d && b[3] == 0xb8) /* 2001:db8::/32 */
+		if (b[0] == 0x20 && b[1] == 0x01 && b[2] == 0x0d &&
+		    b[3] == 0xb8) /* 2001:db8::/32 */
 			return 0;
 		return 1;
 	}

@@ -100,7 +100,8 @@ json_t *result_to_json(const struct result *r)
 			for (size_t k = 0; k < a->n_entries; k++)
 				json_array_append_new(e, jstr(a->entries[k]));
 			json_object_set_new(j, "archive_entries", e);
-			json_object_set_new(j, "archive_truncated", json_boolean(a->entries_truncated));
+			json_object_set_new(j, "archive_truncated",
+					    json_boolean(a->entries_truncated));
 			json_object_set_new(j, "archive_encrypted", json_boolean(a->encrypted));
 		}
 		json_array_append_new(atts, j);

@@ -68,9 +68,9 @@ struct report_row {
 	const char *created_at; /* ISO 8601 UTC */
 	const char *submission_sha;
 	const char *message_sha;
-	const char *json; /* the stored result object */
+	const char *json;    /* the stored result object */
 	const char *verdict; /* NULL until judged */
-	int score;           /* -1 when not judged */
+	int score;	     /* -1 when not judged */
 	int64_t campaign_id; /* 0 when not assigned; authoritative over json */
 };
 typedef int (*store_report_cb)(void *ctx, const struct report_row *row);

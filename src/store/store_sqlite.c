@@ -22,37 +22,37 @@ struct store {
 	sqlite3 *db;
 	char err[512];
 	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *upd_ind, *find_ind,
-		*ins_link;
+	    *ins_link;
 };
 
 /* Core schema, one entry per version; never edit an applied step, append. */
 static const char *const core_steps[] = {
-	/* 1 */
-	"CREATE TABLE raw (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
-	" stored_size INTEGER NOT NULL, codec TEXT NOT NULL, data BLOB NOT NULL);"
-	"CREATE TABLE submission (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE"
-	" REFERENCES raw(sha256), source TEXT NOT NULL, source_index INTEGER NOT NULL,"
-	" size INTEGER NOT NULL, received_at TEXT NOT NULL);"
-	"CREATE TABLE report (id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL"
-	" REFERENCES submission(id), suspect_index INTEGER NOT NULL, message_sha TEXT NOT NULL,"
-	" forward TEXT NOT NULL, reporter TEXT, from_addr TEXT, subject TEXT, msg_date TEXT,"
-	" origin_ip TEXT, created_at TEXT NOT NULL, result TEXT NOT NULL,"
-	" UNIQUE(submission_id, suspect_index));"
-	"CREATE INDEX report_message ON report(message_sha);"
-	"CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL,"
-	" first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
-	" UNIQUE(type, value));"
-	"CREATE TABLE report_indicator (report_id INTEGER NOT NULL REFERENCES report(id),"
-	" indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
-	" PRIMARY KEY(report_id, indicator_id)) WITHOUT ROWID;"
-	"CREATE INDEX report_indicator_ind ON report_indicator(indicator_id);",
-	/* 2: verdicts and campaigns (issues 3 and 4) */
-	"ALTER TABLE report ADD COLUMN verdict TEXT;"
-	"ALTER TABLE report ADD COLUMN score INTEGER;"
-	"ALTER TABLE report ADD COLUMN brand TEXT;"
-	"ALTER TABLE report ADD COLUMN campaign_id INTEGER;"
-	"CREATE INDEX report_campaign ON report(campaign_id);"
-	"CREATE INDEX report_verdict ON report(verdict);",
+    /* 1 */
+    "CREATE TABLE raw (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+    " stored_size INTEGER NOT NULL, codec TEXT NOT NULL, data BLOB NOT NULL);"
+    "CREATE TABLE submission (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE"
+    " REFERENCES raw(sha256), source TEXT NOT NULL, source_index INTEGER NOT NULL,"
+    " size INTEGER NOT NULL, received_at TEXT NOT NULL);"
+    "CREATE TABLE report (id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL"
+    " REFERENCES submission(id), suspect_index INTEGER NOT NULL, message_sha TEXT NOT NULL,"
+    " forward TEXT NOT NULL, reporter TEXT, from_addr TEXT, subject TEXT, msg_date TEXT,"
+    " origin_ip TEXT, created_at TEXT NOT NULL, result TEXT NOT NULL,"
+    " UNIQUE(submission_id, suspect_index));"
+    "CREATE INDEX report_message ON report(message_sha);"
+    "CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL,"
+    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
+    " UNIQUE(type, value));"
+    "CREATE TABLE report_indicator (report_id INTEGER NOT NULL REFERENCES report(id),"
+    " indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
+    " PRIMARY KEY(report_id, indicator_id)) WITHOUT ROWID;"
+    "CREATE INDEX report_indicator_ind ON report_indicator(indicator_id);",
+    /* 2: verdicts and campaigns (issues 3 and 4) */
+    "ALTER TABLE report ADD COLUMN verdict TEXT;"
+    "ALTER TABLE report ADD COLUMN score INTEGER;"
+    "ALTER TABLE report ADD COLUMN brand TEXT;"
+    "ALTER TABLE report ADD COLUMN campaign_id INTEGER;"
+    "CREATE INDEX report_campaign ON report(campaign_id);"
+    "CREATE INDEX report_verdict ON report(verdict);",
 };
 
 static int fail(struct store *st, const char *what)
@@ -128,8 +128,9 @@ int store_migrate(struct store *st, const char *component, const char *const *st
 				 component, v + 1, keep);
 			return STORE_ERR;
 		}
-		if (sqlite3_prepare_v2(st->db, "INSERT OR REPLACE INTO schema_version VALUES (?, ?)",
-				       -1, &q, NULL) != SQLITE_OK) {
+		if (sqlite3_prepare_v2(st->db,
+				       "INSERT OR REPLACE INTO schema_version VALUES (?, ?)", -1,
+				       &q, NULL) != SQLITE_OK) {
 			store_rollback(st);
 			return fail(st, "migrate");
 		}
@@ -168,12 +169,13 @@ struct store *store_open(const char *path, char **err)
 	}
 	sqlite3_busy_timeout(st->db, 10000);
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") <
-		    0 ||
+		0 ||
 	    store_migrate(st, "core", core_steps, (int)(sizeof core_steps / sizeof *core_steps)) <
-		    0 ||
-	    prep(st, &st->ins_raw,
-		 "INSERT OR IGNORE INTO raw(sha256,size,stored_size,codec,data) VALUES(?,?,?,?,?)") <
-		    0 ||
+		0 ||
+	    prep(
+		st, &st->ins_raw,
+		"INSERT OR IGNORE INTO raw(sha256,size,stored_size,codec,data) VALUES(?,?,?,?,?)") <
+		0 ||
 	    prep(st, &st->ins_sub,
 		 "INSERT INTO submission(sha256,source,source_index,size,received_at)"
 		 " VALUES(?,?,?,?,?)") < 0 ||
@@ -184,8 +186,8 @@ struct store *store_open(const char *path, char **err)
 		 "campaign_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_ind, "SELECT id FROM indicator WHERE type=? AND value=?") < 0 ||
 	    prep(st, &st->ins_ind,
-		 "INSERT INTO indicator(type,value,first_seen,last_seen,reports) VALUES(?,?,?,?,0)") <
-		    0 ||
+		 "INSERT INTO indicator(type,value,first_seen,last_seen,reports) "
+		 "VALUES(?,?,?,?,0)") < 0 ||
 	    prep(st, &st->upd_ind,
 		 "UPDATE indicator SET last_seen=?, reports=reports+1 WHERE id=?") < 0 ||
 	    prep(st, &st->ins_link,
@@ -276,7 +278,8 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 		if (codec && strcmp(codec, "zstd") == 0) {
 			size_t got = ZSTD_decompress(out, size + 1, blob, bn);
 			if (ZSTD_isError(got) || got != size) {
-				snprintf(st->err, sizeof st->err, "raw message %s is corrupt", sha256);
+				snprintf(st->err, sizeof st->err, "raw message %s is corrupt",
+					 sha256);
 				free(out);
 				out = NULL;
 			}
@@ -392,7 +395,8 @@ int store_add_report(struct store *st, int64_t submission_id, const struct resul
 	int64_t rid = sqlite3_last_insert_rowid(st->db);
 	*report_id = rid;
 	for (size_t i = 0; i < r->urls.n; i++)
-		if (link_indicator(st, rid, "url", r->urls.v[i].url, r->urls.v[i].found_in, now) < 0)
+		if (link_indicator(st, rid, "url", r->urls.v[i].url, r->urls.v[i].found_in, now) <
+		    0)
 			return STORE_ERR;
 	for (size_t i = 0; i < r->domains.n; i++)
 		if (link_indicator(st, rid, "domain", r->domains.v[i].value,
@@ -412,28 +416,28 @@ int store_add_report(struct store *st, int64_t submission_id, const struct resul
 	return STORE_OK;
 }
 
-#define REPORT_COLS                                                                        \
-	"SELECT r.id, r.submission_id, s.source, s.source_index, r.created_at, s.sha256,"  \
-	" r.message_sha, r.result, r.verdict, r.score, r.campaign_id"                     \
+#define REPORT_COLS                                                                                \
+	"SELECT r.id, r.submission_id, s.source, s.source_index, r.created_at, s.sha256,"          \
+	" r.message_sha, r.result, r.verdict, r.score, r.campaign_id"                              \
 	" FROM report r JOIN submission s ON s.id = r.submission_id "
 
-static int each_report(struct store *st, sqlite3_stmt *q, store_report_cb cb, void *ctx,
-		       int *count)
+static int each_report(struct store *st, sqlite3_stmt *q, store_report_cb cb, void *ctx, int *count)
 {
 	int rc, n = 0;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct report_row row = {
-			.id = sqlite3_column_int64(q, 0),
-			.submission_id = sqlite3_column_int64(q, 1),
-			.source = (const char *)sqlite3_column_text(q, 2),
-			.source_index = (long)sqlite3_column_int64(q, 3),
-			.created_at = (const char *)sqlite3_column_text(q, 4),
-			.submission_sha = (const char *)sqlite3_column_text(q, 5),
-			.message_sha = (const char *)sqlite3_column_text(q, 6),
-			.json = (const char *)sqlite3_column_text(q, 7),
-			.verdict = (const char *)sqlite3_column_text(q, 8),
-			.score = sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 9),
-			.campaign_id = sqlite3_column_int64(q, 10),
+		    .id = sqlite3_column_int64(q, 0),
+		    .submission_id = sqlite3_column_int64(q, 1),
+		    .source = (const char *)sqlite3_column_text(q, 2),
+		    .source_index = (long)sqlite3_column_int64(q, 3),
+		    .created_at = (const char *)sqlite3_column_text(q, 4),
+		    .submission_sha = (const char *)sqlite3_column_text(q, 5),
+		    .message_sha = (const char *)sqlite3_column_text(q, 6),
+		    .json = (const char *)sqlite3_column_text(q, 7),
+		    .verdict = (const char *)sqlite3_column_text(q, 8),
+		    .score =
+			sqlite3_column_type(q, 9) == SQLITE_NULL ? -1 : sqlite3_column_int(q, 9),
+		    .campaign_id = sqlite3_column_int64(q, 10),
 		};
 		n++;
 		if (cb(ctx, &row))
@@ -490,11 +494,11 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 {
 	sqlite3_stmt *q;
 	const char *sql =
-		report_id ? "SELECT i.type, i.value, i.first_seen, i.last_seen, i.reports"
-			    " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
-			    " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
-			  : "SELECT type, value, first_seen, last_seen, reports FROM indicator"
-			    " WHERE (?1 IS NULL OR type=?1) ORDER BY type, reports DESC, id";
+	    report_id ? "SELECT i.type, i.value, i.first_seen, i.last_seen, i.reports"
+			" FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
+			" WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
+		      : "SELECT type, value, first_seen, last_seen, reports FROM indicator"
+			" WHERE (?1 IS NULL OR type=?1) ORDER BY type, reports DESC, id";
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return fail(st, "listing indicators");
 	if (type)
@@ -504,11 +508,11 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
 		struct indicator_row row = {
-			.type = (const char *)sqlite3_column_text(q, 0),
-			.value = (const char *)sqlite3_column_text(q, 1),
-			.first_seen = (const char *)sqlite3_column_text(q, 2),
-			.last_seen = (const char *)sqlite3_column_text(q, 3),
-			.reports = (long)sqlite3_column_int64(q, 4),
+		    .type = (const char *)sqlite3_column_text(q, 0),
+		    .value = (const char *)sqlite3_column_text(q, 1),
+		    .first_seen = (const char *)sqlite3_column_text(q, 2),
+		    .last_seen = (const char *)sqlite3_column_text(q, 3),
+		    .reports = (long)sqlite3_column_int64(q, 4),
 		};
 		if (cb(ctx, &row))
 			break;
@@ -522,12 +526,13 @@ int store_counts(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *q;
 	memset(c, 0, sizeof *c);
-	if (sqlite3_prepare_v2(st->db,
-			       "SELECT (SELECT count(*) FROM submission), (SELECT count(*) FROM report),"
-			       " (SELECT count(*) FROM indicator), (SELECT count(*) FROM raw),"
-			       " (SELECT coalesce(sum(size),0) FROM raw),"
-			       " (SELECT coalesce(sum(stored_size),0) FROM raw)",
-			       -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		st->db,
+		"SELECT (SELECT count(*) FROM submission), (SELECT count(*) FROM report),"
+		" (SELECT count(*) FROM indicator), (SELECT count(*) FROM raw),"
+		" (SELECT coalesce(sum(size),0) FROM raw),"
+		" (SELECT coalesce(sum(stored_size),0) FROM raw)",
+		-1, &q, NULL) != SQLITE_OK)
 		return fail(st, "counting");
 	if (sqlite3_step(q) == SQLITE_ROW) {
 		c->submissions = sqlite3_column_int64(q, 0);

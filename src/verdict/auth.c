@@ -522,14 +522,16 @@ static size_t sigs_from_raw(struct arena *a, const char *raw, size_t len, struct
 	while (p < end && n < max) {
 		const char *nl = memchr(p, '\n', (size_t)(end - p));
 		const char *le = nl ? nl + 1 : end;
-		if ((size_t)(end - p) >= sizeof name - 1 && !strncasecmp(p, name, sizeof name - 1)) {
+		if ((size_t)(end - p) >= sizeof name - 1 &&
+		    !strncasecmp(p, name, sizeof name - 1)) {
 			/* the field runs on while the next line starts with WSP */
 			const char *fe = le;
 			while (fe < end && (*fe == ' ' || *fe == '\t')) {
 				const char *n2 = memchr(fe, '\n', (size_t)(end - fe));
 				fe = n2 ? n2 + 1 : end;
 			}
-			char *v = arena_strndup(a, p + sizeof name - 1, (size_t)(fe - p) - (sizeof name - 1));
+			char *v = arena_strndup(a, p + sizeof name - 1,
+						(size_t)(fe - p) - (sizeof name - 1));
 			for (char *c = v; *c; c++)
 				if (*c == '\r' || *c == '\n')
 					*c = ' ';

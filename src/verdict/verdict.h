@@ -18,12 +18,12 @@
 #include "extract/result.h"
 
 struct verdict_config {
-	const char *registry_file;    /* extra registry entries (NULL: bundled only) */
-	const char *model_file;       /* NULL: the bundled model */
+	const char *registry_file;     /* extra registry entries (NULL: bundled only) */
+	const char *model_file;	       /* NULL: the bundled model */
 	const char *const *good_lists; /* NULL-terminated MISP warning-list files/dirs */
 	const char *const *bad_lists;  /* NULL-terminated URL/domain feed files */
-	const char *dkim_keys_file;   /* offline "selector._domainkey.domain TXT" lines */
-	int dns;                      /* operator allows DNS lookups for DKIM keys */
+	const char *dkim_keys_file;    /* offline "selector._domainkey.domain TXT" lines */
+	int dns;		       /* operator allows DNS lookups for DKIM keys */
 	int dns_timeout_ms;
 };
 
