@@ -614,25 +614,34 @@ static int normalize_in(struct norm *n, const char *raw, size_t len, const char 
 	 * so this always fits in out. */
 	/* Userinfo stays in the URL: "https://www.bank.example@evil.example/"
 	 * is the deception itself, and blocklists must list what was sent.
-	 * It is kept as written, without control bytes or spaces, and dropped
-	 * (never the URL) if it cannot fit. */
+	 * It is kept as written, bytes >= 0x80 percent-encoded (as in paths,
+	 * so the URL stays ASCII and normalising it again changes nothing);
+	 * with control bytes or spaces, or too long, it is dropped (never the
+	 * URL). */
+	char ui[512];
 	int ui_len = 0;
-	if (at) {
-		ui_len = (int)(at - p);
-		for (const char *q = p; q < at; q++)
-			if ((unsigned char)*q <= 0x20 || *q == 0x7f)
-				ui_len = 0;
-		if ((size_t)ui_len > sizeof n->out / 2)
+	for (const char *q = at ? p : at; q && q < at; q++) {
+		unsigned char c = (unsigned char)*q;
+		if (c <= 0x20 || c == 0x7f || ui_len + 3 >= (int)sizeof ui) {
 			ui_len = 0;
+			break;
+		}
+		if (c >= 0x80) {
+			static const char hx[] = "0123456789ABCDEF";
+			ui[ui_len++] = '%';
+			ui[ui_len++] = hx[c >> 4];
+			ui[ui_len++] = hx[c & 15];
+		} else {
+			ui[ui_len++] = (char)c;
+		}
 	}
 	int w;
 	if (has_port)
-		w = snprintf(n->out, sizeof n->out,
-			     v6 ? "%s://%.*s%s[%s]:%lu" : "%s://%.*s%s%s:%lu", scheme, ui_len, p,
-			     ui_len ? "@" : "", n->host, portv);
+		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]:%lu" : "%s://%.*s%s%s:%lu",
+			     scheme, ui_len, ui, ui_len ? "@" : "", n->host, portv);
 	else
-		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]" : "%s://%.*s%s%s",
-			     scheme, ui_len, p, ui_len ? "@" : "", n->host);
+		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]" : "%s://%.*s%s%s", scheme,
+			     ui_len, ui, ui_len ? "@" : "", n->host);
 	if (w < 0 || (size_t)w >= sizeof n->out)
 		return -1;
 	size_t o = (size_t)w, cap = SHIELD_MAX_URL_BYTES;
