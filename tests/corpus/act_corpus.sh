@@ -23,9 +23,11 @@ if [ ! -x /usr/bin/python3 ] || ! /usr/bin/python3 -c 'import jsonschema' 2>/dev
 	echo "0 passed, 0 failed"
 	exit 0
 fi
-CORPUS=$ROOT/build/corpus/phishing_pot-dev
+# the same layout as the other corpus suites: build/corpus/phishing_pot-dev/email/
+CORPUS=$ROOT/build/corpus/phishing_pot-dev/email
 if [ ! -d "$CORPUS" ]; then
-	mkdir -p "$ROOT/build/corpus" && tar --zstd -xf "$DATA/phishing_pot-dev.tar.zst" -C "$ROOT/build/corpus" || {
+	mkdir -p "$ROOT/build/corpus/phishing_pot-dev" &&
+		tar --zstd -xf "$DATA/phishing_pot-dev.tar.zst" -C "$ROOT/build/corpus/phishing_pot-dev" || {
 		echo "SKIP: cannot unpack the corpus"
 		echo "0 passed, 0 failed"
 		exit 0
@@ -34,7 +36,9 @@ fi
 T=$(mktemp -d)
 trap 'rm -rf "$T"' EXIT INT TERM
 DB=$T/c.db
-"$SHIELD" ingest --db "$DB" --quiet "$CORPUS" >/dev/null 2>"$T/ingest.err"
+"$SHIELD" ingest --db "$DB" --quiet "$CORPUS" >/dev/null 2>"$T/ingest.err" &&
+	[ "$("$SHIELD" reports --db "$DB" --json | wc -l)" -gt 1000 ] &&
+	ok "corpus ingested" || bad "corpus ingest: $(tail -3 "$T/ingest.err")"
 mkdir -p "$T/out"
 if "$SHIELD" blocklist --db "$DB" --format all -o "$T/out" --warninglists "$DATA/misp_warninglists" 2>"$T/bl.err"; then
 	ok "blocklist --format all"
