@@ -270,7 +270,19 @@ enum act_level act_decide(const struct act_facts *f, const struct act_policy *p,
 			 f->lookalike, f->mal_reports);
 		return ACT_DOMAIN;
 	}
-	long min = p && p->min_reports > 0 ? p->min_reports : 1;
+	/* "Seen only in malicious reports" alone lists a domain only when the
+	 * operator turns it on: on real data it also catches compromised small
+	 * business sites and services that phishers link to (a tracking
+	 * service, a brand's consumer-finance site), and a wrong domain entry
+	 * cuts a whole country off from a site. Off by default. */
+	long min = p ? p->min_reports : 0;
+	if (min <= 0) {
+		snprintf(why, whylen,
+			 "url: seen only in malicious reports (%ld messages), but domain level needs "
+			 "look-alike evidence (--domain-min-reports is off)",
+			 f->mal_reports);
+		return ACT_URL;
+	}
 	if (f->mal_reports >= min) {
 		snprintf(why, whylen, "domain: seen only in malicious reports (%ld messages)",
 			 f->mal_reports);

@@ -12,10 +12,12 @@
  *     list); the guard (guard.h: known-good lists, registry, allowlist);
  *     a report judged not malicious linking to it; signs of a compromised
  *     site (a CMS path such as /wp-content/).
- *   for: it imitates a verified organisation (look-alike named by the
- *     verdict stage, or a registry brand name inside the domain's label
- *     while the registry does not own it); or it was seen only in
- *     malicious reports, in at least policy->min_reports distinct ones.
+ *   for: its own label imitates a verified organisation (a look-alike
+ *     named by the verdict stage, not a TLD swap and not a brand in a
+ *     subdomain or path: those are often the brand's own national site or
+ *     a compromised one); or, when the operator sets policy->min_reports
+ *     (0: off), it was linked only from malicious reports, in at least
+ *     that many distinct ones.
  * Pure functions, no state: safe from any thread.
  */
 #ifndef SHIELD_ACT_DECIDE_H
@@ -35,7 +37,7 @@ struct act_facts {
 };
 
 struct act_policy {
-	long min_reports; /* distinct malicious messages for "seen only in abuse" */
+	long min_reports; /* distinct malicious messages for "seen only in abuse"; 0: off */
 };
 
 /* act_shared_platform - the built-in shared-platform suffix reg_domain

@@ -107,6 +107,22 @@ static int link_url(const char *found_in)
 	       strcmp(found_in, "html:css") != 0;
 }
 
+/* landing_url - a link the reader is meant to follow: only these count as
+ * evidence that a whole domain exists for abuse. Names merely written in
+ * the visible HTML text (a signature, "visit unilever.at") or pulled in as
+ * images are on phishing pages all the time without being rogue. */
+static int landing_url(const char *found_in)
+{
+	static const char *const kinds[] = {"text",	     "html:href",	"html:action",
+					    "html:formaction", "html:meta-refresh", "attachment"};
+	if (!found_in)
+		return 0;
+	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
+		if (strcmp(found_in, kinds[i]) == 0)
+			return 1;
+	return 0;
+}
+
 static const char *jstr(json_t *o, const char *k)
 {
 	return json_string_value(json_object_get(o, k));
@@ -144,7 +160,15 @@ static const char *lookalike_of(json_t *reasons, const char *reg)
 	json_array_foreach(reasons, i, v)
 	{
 		const char *code = jstr(v, "code"), *detail = jstr(v, "detail");
-		if (code && detail && strncmp(code, "lookalike", 9) == 0 && strstr(detail, reg))
+		/* Only a registrable domain whose own label imitates the brand
+		 * (combosquat, homoglyph, edit distance, mixed script) exists for
+		 * abuse. A brand in a subdomain or path of another domain is most
+		 * often a compromised site (a hijacked DNS zone, a hacked CMS), and
+		 * a brand's name under another country's TLD is often the brand's
+		 * own national site (americanexpress.com.br): those list URLs. */
+		if (code && detail && strncmp(code, "lookalike", 9) == 0 &&
+		    strcmp(code, "lookalike.tld_swap") != 0 && strcmp(code, "lookalike.path") != 0 &&
+		    strcmp(code, "lookalike.subdomain") != 0 && strstr(detail, reg))
 			return detail;
 	}
 	return NULL;
@@ -203,7 +227,7 @@ static int on_report(void *ctx, const struct report_row *row)
 		}
 		if (t > d->last_seen)
 			d->last_seen = t;
-		if (d->last_mal_report != row->id) {
+		if (d->last_mal_report != row->id && landing_url(jstr(u, "found_in"))) {
 			/* distinct messages: the same message reported twice counts once */
 			char key[600];
 			snprintf(key, sizeof key, "%s\x01%s", d->reg,

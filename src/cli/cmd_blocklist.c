@@ -38,8 +38,9 @@ static void usage(FILE *f)
 	    "  --min-score N         only judged reports scoring at least N (excludes unjudged)\n"
 	    "  --unjudged include|exclude\n"
 	    "                        reports without a verdict yet (default include)\n"
-	    "  --domain-min-reports N  distinct malicious messages before a domain seen only in\n"
-	    "                        malicious reports is listed at domain level (default 2)\n"
+	    "  --domain-min-reports N  also list at domain level a domain linked (href, form,\n"
+	    "                        plain-text link) from N distinct malicious messages and\n"
+	    "                        nothing else (default 0: off; look-alikes only)\n"
 	    "  --ttl DAYS            lifetime after the last report (default %d)\n"
 	    "  --warninglists PATH   MISP warning lists (dir or list.json; repeatable; default\n"
 	    "                        $SHIELD_WARNINGLISTS). Without any, nothing is listed at\n"
@@ -185,7 +186,7 @@ int cmd_blocklist(int argc, char **argv)
 	const char *wl[16];
 	size_t nwl = 0;
 	int refresh = 1, verbose = 0, c;
-	struct act_refresh_opts o = {.sel = {NULL, 0, 1}, .policy = {2}, .ttl_days = 0};
+	struct act_refresh_opts o = {.sel = {NULL, 0, 1}, .policy = {0}, .ttl_days = 0};
 	while ((c = getopt_long(argc, argv, "d:f:o:vh", lo, NULL)) != -1) {
 		char *end = NULL;
 		switch (c) {

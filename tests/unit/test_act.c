@@ -62,6 +62,16 @@ static void test_decide(struct test_state *t)
 				   "https://bakery.example/wp-content/uploads/x/login.php")};
 	CHECK(t, act_decide(&f, &p, why, sizeof why) == ACT_URL);
 	CHECK_STR(t, act_shared_platform("notdropbox.com"), NULL);
+	/* the default policy: "seen only in malicious reports" alone never
+	 * lists a domain; a look-alike still does */
+	struct act_policy def = {0};
+	f = (struct act_facts){.reg_domain = "rogue.example", .mal_reports = 50};
+	CHECK(t, act_decide(&f, &def, why, sizeof why) == ACT_URL);
+	CHECK(t, strstr(why, "--domain-min-reports is off") != NULL);
+	f = (struct act_facts){.reg_domain = "belfius-login.example",
+			       .mal_reports = 1,
+			       .lookalike = "belfius-login.example imitates belfius.be"};
+	CHECK(t, act_decide(&f, &def, why, sizeof why) == ACT_DOMAIN);
 }
 
 static char *write_list(const char *dir, const char *name, const char *json)
