@@ -81,7 +81,7 @@ fuzz-smoke: fuzz-build
 	scripts/fuzz.sh $(FUZZ_BUILD) 20
 
 bench: all
-	bench/run.sh $(BUILD)
+	bench/run.sh $(BUILD)/shield
 
 lint:
 	scripts/lint.sh
