@@ -45,8 +45,11 @@
 #define MAX_TOP_IND 32	       /* indicator counters kept per campaign */
 #define MAX_SUBJECTS 5	       /* sample subjects kept per campaign */
 #define MAX_MERGE_HOPS 16      /* merged_into chain followed */
-#define KC_MAX_KEYS (1u << 23) /* cached index keys (~800 MB would be 1 << 26) */
-#define CC_SLOTS 16384	       /* cached campaign records */
+/* Cache sizes bound ingest memory (the 1 GB mbox must stay under 100 MB
+ * peak RSS): 2^18 key slots of 88 bytes are 23 MB, and a full cache is
+ * emptied, not grown (later lookups go to the store's index). */
+#define KC_MAX_KEYS (1u << 18) /* cached index key slots */
+#define CC_SLOTS 4096	       /* cached campaign records (~3 MB) */
 #define RECENT_TIMES 64	       /* member times kept per cached campaign */
 #define FEAT_BYTES (1 + 4 + 4 * CF_MH + 9 * CF_MAX_KEYS)
 
