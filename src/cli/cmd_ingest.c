@@ -271,7 +271,7 @@ static void usage_extract(FILE *f)
 		"                are described in docs/json-schema.md\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
 		"  -h, --help    this help\n"
-		"Judging (verdicts):\n"
+		"\nJudging (verdicts):\n"
 		"  --registry FILE   more verified organisations (docs/registry.md)\n"
 		"  --model FILE      the learned model (default: the bundled one)\n"
 		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
@@ -296,7 +296,7 @@ static void usage_ingest(FILE *f)
 		"  --quiet       no summary\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
 		"  -h, --help    this help\n"
-		"Judging (verdicts):\n"
+		"\nJudging (verdicts):\n"
 		"  --registry FILE   more verified organisations (docs/registry.md)\n"
 		"  --model FILE      the learned model (default: the bundled one)\n"
 		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
@@ -494,6 +494,11 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 			return -1;
 		}
 	}
+	/* extract and ingest need at least one path */
+	if (optind >= argc) {
+		usage(stderr);
+		return -1;
+	}
 	return 1;
 }
 
@@ -530,10 +535,6 @@ int cmd_extract(int argc, char **argv)
 	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, &so, usage_extract);
 	if (rc <= 0)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
-	if (optind >= argc) {
-		usage_extract(stderr);
-		return SHIELD_EXIT_USAGE;
-	}
 	struct run run = {0};
 	run.json = json;
 	if (open_stages(&run, psl, &so) < 0) {
@@ -553,10 +554,6 @@ int cmd_ingest(int argc, char **argv)
 	int rc = parse_common(argc, argv, &json, &quiet, &db, &psl, &so, usage_ingest);
 	if (rc <= 0)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
-	if (optind >= argc) {
-		usage_ingest(stderr);
-		return SHIELD_EXIT_USAGE;
-	}
 	char *err = NULL;
 	struct run run = {0};
 	run.json = json;

@@ -147,6 +147,11 @@ static int parse_db_json(int argc, char **argv, const char **db, int *json, cons
 			return -1;
 		}
 	}
+	/* reports and indicators take no positional arguments */
+	if (optind < argc) {
+		cli_error("unexpected argument '%s'", argv[optind]);
+		return -1;
+	}
 	return 1;
 }
 
@@ -157,10 +162,6 @@ int cmd_reports(int argc, char **argv)
 	int rc = parse_db_json(argc, argv, &db, &json, NULL, usage_reports);
 	if (rc <= 0)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'", argv[optind]);
-		return SHIELD_EXIT_USAGE;
-	}
 	struct store *st;
 	if (open_db(db, &st) < 0)
 		return SHIELD_EXIT_FAIL;
@@ -495,10 +496,6 @@ int cmd_indicators(int argc, char **argv)
 	if (type && strcmp(type, "url") && strcmp(type, "domain") && strcmp(type, "ip") &&
 	    strcmp(type, "email") && strcmp(type, "sha256")) {
 		cli_error("unknown indicator type '%s' (url, domain, ip, email, sha256)", type);
-		return SHIELD_EXIT_USAGE;
-	}
-	if (optind < argc) {
-		cli_error("unexpected argument '%s'", argv[optind]);
 		return SHIELD_EXIT_USAGE;
 	}
 	struct store *st;
