@@ -91,7 +91,8 @@ static int report_line(void *ctx, const struct report_row *row)
 		free(s);
 	} else {
 		char a[128], b[128], c[256], d[128];
-		printf("%6lld  %-8s  %-28s  %-40s  %3zu  %s\n", (long long)row->id,
+		printf("%6lld  %-10s  %-8s  %-28s  %-40s  %3zu  %s\n", (long long)row->id,
+		       row->verdict ? row->verdict : "-",
 		       jget(o, "forward") ? jget(o, "forward") : "-",
 		       printable(jget(o, "from"), a, sizeof a, 28),
 		       printable(jget(o, "subject"), c, sizeof c, 40),
@@ -167,8 +168,8 @@ int cmd_reports(int argc, char **argv)
 		return SHIELD_EXIT_FAIL;
 	struct list_ctx lc = {json, 0};
 	if (!json)
-		printf("%6s  %-8s  %-28s  %-40s  %3s  %s\n", "ID", "FORWARD", "FROM", "SUBJECT",
-		       "URL", "SOURCE");
+		printf("%6s  %-10s  %-8s  %-28s  %-40s  %3s  %s\n", "ID", "VERDICT", "FORWARD",
+		       "FROM", "SUBJECT", "URL", "SOURCE");
 	rc = store_list_reports(st, report_line, &lc);
 	if (rc < 0)
 		cli_error("%s", store_errmsg(st));
