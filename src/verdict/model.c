@@ -66,6 +66,32 @@ static int is_link(const struct ind_url *u)
 		!strcmp(u->found_in, "html:text") || !strcmp(u->found_in, "html:action"));
 }
 
+/* dedup_buckets - keep the first feature of each bucket (features are
+ * present/absent), in bucket order so sums are reproducible. Hashing into
+ * a set first and sorting only the distinct buckets costs a fraction of
+ * sorting every token (it was 3% of the whole extract run). */
+static void dedup_buckets(struct model_feats *fs)
+{
+	size_t cap = 64;
+	while (cap < fs->n * 2)
+		cap *= 2;
+	uint32_t *set = xcalloc(cap, sizeof *set); /* bucket + 1; 0 is empty */
+	size_t o = 0;
+	for (size_t i = 0; i < fs->n; i++) {
+		uint32_t b = fs->v[i].bucket + 1;
+		size_t j = (b * 2654435761u) & (cap - 1);
+		while (set[j] && set[j] != b)
+			j = (j + 1) & (cap - 1);
+		if (set[j])
+			continue;
+		set[j] = b;
+		fs->v[o++] = fs->v[i];
+	}
+	free(set);
+	fs->n = o;
+	qsort(fs->v, fs->n, sizeof(*fs->v), feat_cmp);
+}
+
 void model_features(struct model_feats *fs, const struct tokens *t, const struct result *r,
 		    unsigned flags)
 {
@@ -100,14 +126,8 @@ void model_features(struct model_feats *fs, const struct tokens *t, const struct
 			const char *nm = content_flag_name(b);
 			push(fs, 'f', tokens_hash(nm, strlen(nm)), nm, strlen(nm));
 		}
-	if (fs->n > 1) {
-		qsort(fs->v, fs->n, sizeof(*fs->v), feat_cmp);
-		size_t o = 1;
-		for (size_t i = 1; i < fs->n; i++)
-			if (fs->v[i].bucket != fs->v[o - 1].bucket)
-				fs->v[o++] = fs->v[i];
-		fs->n = o;
-	}
+	if (fs->n > 1)
+		dedup_buckets(fs);
 }
 
 void model_feats_release(struct model_feats *fs)
