@@ -29,7 +29,7 @@ struct run {
 	struct extractor *x;
 	struct verdict_engine *ve;
 	struct campaign_engine *ce; /* ingest only */
-	struct store *st; /* NULL for extract */
+	struct store *st;	    /* NULL for extract */
 	int json;
 	struct progress prog;
 	long reports, suspects, duplicates, failures, findings_msgs, limit_msgs;
@@ -82,7 +82,8 @@ static void print_text(const struct result *r)
 	if (r->origin_ip)
 		printf("    origin %s\n", r->origin_ip);
 	for (size_t i = 0; i < r->findings.n; i++)
-		printf("    finding %s%s%s\n", r->findings.v[i].code, r->findings.v[i].detail ? ": " : "",
+		printf("    finding %s%s%s\n", r->findings.v[i].code,
+		       r->findings.v[i].detail ? ": " : "",
 		       r->findings.v[i].detail ? r->findings.v[i].detail : "");
 }
 
@@ -99,13 +100,21 @@ static void count(struct run *run, const struct result *r)
 		}
 }
 
+/* judge - what extract and ingest do to every result before output: note a
+ * message cut at the size limit while reading, then the verdict. */
+static void judge(struct run *run, struct result *r)
+{
+	if (run->cur->truncated)
+		result_finding(r, "limit.message_size",
+			       "message truncated at %u bytes while reading",
+			       SHIELD_MAX_MESSAGE_BYTES);
+	verdict_judge(run->ve, r);
+}
+
 static int on_result_extract(void *ctx, struct result *r)
 {
 	struct run *run = ctx;
-	if (run->cur->truncated)
-		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
-			       SHIELD_MAX_MESSAGE_BYTES);
-	verdict_judge(run->ve, r);
+	judge(run, r);
 	count(run, r);
 	if (run->json) {
 		char *s = result_to_json_string(r);
@@ -120,10 +129,7 @@ static int on_result_extract(void *ctx, struct result *r)
 static int on_result_store(void *ctx, struct result *r)
 {
 	struct run *run = ctx;
-	if (run->cur->truncated)
-		result_finding(r, "limit.message_size", "message truncated at %u bytes while reading",
-			       SHIELD_MAX_MESSAGE_BYTES);
-	verdict_judge(run->ve, r);
+	judge(run, r);
 	if (campaign_assign(run->ce, r) < 0) {
 		cli_error("cannot group a report from '%s' into a campaign: %s", r->source,
 			  store_errmsg(run->st));
@@ -260,6 +266,16 @@ static int on_message(void *ctx, const struct intake_msg *m)
 	return 0;
 }
 
+/* The options of the verdict stage, shared by extract and ingest. */
+#define JUDGING_HELP                                                                               \
+	"\nJudging (verdicts):\n"                                                                  \
+	"  --registry FILE   more verified organisations (docs/registry.md)\n"                     \
+	"  --model FILE      the learned model (default: the bundled one)\n"                       \
+	"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"                \
+	"  --bad-list PATH   a known-bad URL or domain feed; repeatable\n"                         \
+	"  --dkim-keys FILE  DKIM keys for offline verification (selector._domainkey.d TXT)\n"     \
+	"  --dns             allow DNS lookups of DKIM keys (off by default)\n"
+
 static void usage_extract(FILE *f)
 {
 	fprintf(f,
@@ -270,46 +286,32 @@ static void usage_extract(FILE *f)
 		"  --json        one JSON object per suspicious message (JSON Lines); the fields\n"
 		"                are described in docs/json-schema.md\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
-		"  -h, --help    this help\n"
-		"\nJudging (verdicts):\n"
-		"  --registry FILE   more verified organisations (docs/registry.md)\n"
-		"  --model FILE      the learned model (default: the bundled one)\n"
-		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
-		"  --bad-list PATH   a known-bad URL or domain feed; repeatable\n"
-		"  --dkim-keys FILE  DKIM keys for offline verification (selector._domainkey.d TXT)\n"
-		"  --dns             allow DNS lookups of DKIM keys (off by default)\n""\n"
+		"  -h, --help    this help\n" JUDGING_HELP "\n"
 		"A report that forwards several messages as attachments gives one object per\n"
 		"attached message. Exit status 1 if some path could not be read.\n");
 }
 
 static void usage_ingest(FILE *f)
 {
-	fprintf(f,
-		"usage: shield ingest [--db FILE] [--json] [--quiet] [--psl FILE] PATH...\n\n"
-		"Store reported e-mails: each report's raw bytes (zstd-compressed, addressed by\n"
-		"SHA-256) and the indicators of every suspicious message in it. PATH may be an\n"
-		".eml file, a directory (recursive), an mbox file or a Maildir folder ('-' reads\n"
-		"standard input). Ingesting the same bytes again is reported as a duplicate and\n"
-		"stores nothing new. A progress bar is shown when stderr is a terminal.\n\n"
-		"  --db FILE     the store (default $SHIELD_DB, else ./shield.db)\n"
-		"  --json        print the summary as one JSON object\n"
-		"  --quiet       no summary\n"
-		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
-		"  -h, --help    this help\n"
-		"\nJudging (verdicts):\n"
-		"  --registry FILE   more verified organisations (docs/registry.md)\n"
-		"  --model FILE      the learned model (default: the bundled one)\n"
-		"  --good-list PATH  a MISP warning list (file or directory); repeatable\n"
-		"  --bad-list PATH   a known-bad URL or domain feed; repeatable\n"
-		"  --dkim-keys FILE  DKIM keys for offline verification (selector._domainkey.d TXT)\n"
-		"  --dns             allow DNS lookups of DKIM keys (off by default)\n"
-		"Campaigns:\n"
-		"  --alert N/T       alert when a campaign reaches N reports within T minutes (3/10)\n"
-		"  --webhook URL     POST each alert as JSON to URL (retried; off by default)\n"
-		"  --alert-mail ADDR also e-mail each alert to ADDR\n"
-		"  --replay          order messages by their Date and report, per campaign, when it\n"
-		"                    would have been alerted relative to its first report\n\n"
-		"Exit status 1 if some path could not be read or stored (the rest is stored).\n");
+	fprintf(
+	    f,
+	    "usage: shield ingest [--db FILE] [--json] [--quiet] [--psl FILE] PATH...\n\n"
+	    "Store reported e-mails: each report's raw bytes (zstd-compressed, addressed by\n"
+	    "SHA-256) and the indicators of every suspicious message in it. PATH may be an\n"
+	    ".eml file, a directory (recursive), an mbox file or a Maildir folder ('-' reads\n"
+	    "standard input). Ingesting the same bytes again is reported as a duplicate and\n"
+	    "stores nothing new. A progress bar is shown when stderr is a terminal.\n\n"
+	    "  --db FILE     the store (default $SHIELD_DB, else ./shield.db)\n"
+	    "  --json        print the summary as one JSON object\n"
+	    "  --quiet       no summary\n"
+	    "  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
+	    "  -h, --help    this help\n" JUDGING_HELP "\nCampaigns:\n"
+	    "  --alert N/T       alert when a campaign reaches N reports within T minutes (3/10)\n"
+	    "  --webhook URL     POST each alert as JSON to URL (retried; off by default)\n"
+	    "  --alert-mail ADDR also e-mail each alert to ADDR\n"
+	    "  --replay          order messages by their Date and report, per campaign, when it\n"
+	    "                    would have been alerted relative to its first report\n\n"
+	    "Exit status 1 if some path could not be read or stored (the rest is stored).\n");
 }
 
 /* read_stdin - '-' as a path: one message from standard input. */
@@ -412,23 +414,35 @@ static int parse_alert(const char *s, struct campaign_config *cc)
 static int parse_common(int argc, char **argv, int *json, int *quiet, const char **db,
 			const char **psl, struct stage_opts *so, void (*usage)(FILE *))
 {
-	enum { O_REGISTRY = 1000, O_MODEL, O_GOOD, O_BAD, O_DKIM, O_DNS, O_ALERT, O_WEBHOOK,
-	       O_ALERT_MAIL, O_REPLAY };
+	enum {
+		O_REGISTRY = 1000,
+		O_MODEL,
+		O_GOOD,
+		O_BAD,
+		O_DKIM,
+		O_DNS,
+		O_ALERT,
+		O_WEBHOOK,
+		O_ALERT_MAIL,
+		O_REPLAY
+	};
 	static const struct option lo[] = {
-		{"json", no_argument, NULL, 'j'}, {"db", required_argument, NULL, 'd'},
-		{"psl", required_argument, NULL, 'p'}, {"quiet", no_argument, NULL, 'q'},
-		{"help", no_argument, NULL, 'h'},
-		{"registry", required_argument, NULL, O_REGISTRY},
-		{"model", required_argument, NULL, O_MODEL},
-		{"good-list", required_argument, NULL, O_GOOD},
-		{"bad-list", required_argument, NULL, O_BAD},
-		{"dkim-keys", required_argument, NULL, O_DKIM},
-		{"dns", no_argument, NULL, O_DNS},
-		{"alert", required_argument, NULL, O_ALERT},
-		{"webhook", required_argument, NULL, O_WEBHOOK},
-		{"alert-mail", required_argument, NULL, O_ALERT_MAIL},
-		{"replay", no_argument, NULL, O_REPLAY},
-		{NULL, 0, NULL, 0},
+	    {"json", no_argument, NULL, 'j'},
+	    {"db", required_argument, NULL, 'd'},
+	    {"psl", required_argument, NULL, 'p'},
+	    {"quiet", no_argument, NULL, 'q'},
+	    {"help", no_argument, NULL, 'h'},
+	    {"registry", required_argument, NULL, O_REGISTRY},
+	    {"model", required_argument, NULL, O_MODEL},
+	    {"good-list", required_argument, NULL, O_GOOD},
+	    {"bad-list", required_argument, NULL, O_BAD},
+	    {"dkim-keys", required_argument, NULL, O_DKIM},
+	    {"dns", no_argument, NULL, O_DNS},
+	    {"alert", required_argument, NULL, O_ALERT},
+	    {"webhook", required_argument, NULL, O_WEBHOOK},
+	    {"alert-mail", required_argument, NULL, O_ALERT_MAIL},
+	    {"replay", no_argument, NULL, O_REPLAY},
+	    {NULL, 0, NULL, 0},
 	};
 	so->vc.good_lists = so->good;
 	so->vc.bad_lists = so->bad;
@@ -460,8 +474,9 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 			break;
 		case O_ALERT:
 			if (parse_alert(optarg, &so->cc) < 0) {
-				cli_error("--alert wants N/T (N reports within T minutes), not '%s'",
-					  optarg);
+				cli_error(
+				    "--alert wants N/T (N reports within T minutes), not '%s'",
+				    optarg);
 				return -1;
 			}
 			break;
@@ -576,7 +591,8 @@ int cmd_ingest(int argc, char **argv)
 	struct store_counts c;
 	store_counts(run.st, &c);
 	if (json) {
-		printf("{\"db\":\"%s\",\"reports_read\":%ld,\"duplicates\":%ld,\"messages_stored\":%ld,"
+		printf("{\"db\":\"%s\",\"reports_read\":%ld,\"duplicates\":%ld,\"messages_stored\":"
+		       "%ld,"
 		       "\"urls\":%ld,\"with_findings\":%ld,\"limits_hit\":%ld,\"failures\":%ld,"
 		       "\"seconds\":%.3f,\"store\":{\"submissions\":%ld,\"reports\":%ld,"
 		       "\"indicators\":%ld,\"raw_bytes\":%lld,\"raw_stored_bytes\":%lld}}\n",
@@ -585,12 +601,13 @@ int cmd_ingest(int argc, char **argv)
 		       (long long)c.raw_bytes, (long long)c.raw_stored_bytes);
 	} else if (!quiet) {
 		printf("ingested %ld reports (%ld duplicates skipped) into %s in %.2fs:\n"
-		       "  %ld suspicious messages stored, %ld URLs, %ld with findings, %ld hit a limit\n"
+		       "  %ld suspicious messages stored, %ld URLs, %ld with findings, %ld hit a "
+		       "limit\n"
 		       "  store now: %ld submissions, %ld reports, %ld distinct indicators,\n"
 		       "  raw %.1f MB kept in %.1f MB (zstd)\n",
-		       run.reports, run.duplicates, path, el, run.suspects, run.urls, run.findings_msgs,
-		       run.limit_msgs, c.submissions, c.reports, c.indicators, c.raw_bytes / 1e6,
-		       c.raw_stored_bytes / 1e6);
+		       run.reports, run.duplicates, path, el, run.suspects, run.urls,
+		       run.findings_msgs, run.limit_msgs, c.submissions, c.reports, c.indicators,
+		       c.raw_bytes / 1e6, c.raw_stored_bytes / 1e6);
 	}
 	close_stages(&run);
 	store_close(run.st);
