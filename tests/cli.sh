@@ -96,6 +96,20 @@ SHIELD_DB="$DB" "$BIN" reports --json >"$T/r" && [ "$(wc -l <"$T/r")" -eq 3 ] &&
 # the mbox holds a.eml and b.eml byte for byte: both are duplicates
 "$BIN" ingest --db "$DB" --json "$T/box.mbox" >"$T/i3" && grep -q '"duplicates":2' "$T/i3" && ok "ingest mbox: same bytes are duplicates" || { no "ingest mbox: same bytes are duplicates"; cat "$T/i3"; }
 
+# threads: the output and the store do not depend on --jobs (input order kept)
+FIX=$(cd "$(dirname "$0")" && pwd)/data
+"$BIN" extract --json --jobs 1 "$FIX" >"$T/j1" 2>/dev/null
+"$BIN" extract --json --jobs 3 "$FIX" >"$T/j3" 2>/dev/null
+[ -s "$T/j1" ] && cmp -s "$T/j1" "$T/j3" && ok "extract --jobs 3 = --jobs 1, same order" || no "extract --jobs 3 = --jobs 1"
+"$BIN" ingest --db "$T/j1.db" --jobs 1 --quiet "$FIX" 2>/dev/null
+"$BIN" ingest --db "$T/j3.db" --jobs 3 --quiet "$FIX" 2>/dev/null
+q() { "$BIN" reports --db "$1" --json | python3 -c 'import json,sys
+for l in sys.stdin:
+    j = json.loads(l); print(j["id"], j["source"], j.get("campaign_id"), j.get("verdict"))'; }
+q "$T/j1.db" >"$T/q1" && q "$T/j3.db" >"$T/q3" && [ -s "$T/q1" ] && cmp -s "$T/q1" "$T/q3" && ok "ingest --jobs 3 = --jobs 1: same ids, campaigns, verdicts" || no "ingest --jobs 3 = --jobs 1"
+"$BIN" ingest --db "$T/j3.db" --jobs 3 --json "$FIX" >"$T/j3b" 2>/dev/null && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j["duplicates"] == j["reports_read"] > 0 and j["messages_stored"] == 0))' "$T/j3b" && ok "ingest --jobs 3 again: all duplicates" || { no "ingest --jobs 3 again: all duplicates"; cat "$T/j3b"; }
+"$BIN" extract --jobs 0 "$T/a.eml" >/dev/null 2>"$T/err"; [ $? -eq 2 ] && grep -q "jobs.*'0'" "$T/err" && ok "--jobs 0: usage error naming it" || no "--jobs 0: usage error"
+
 # a store that cannot be opened: clear error, exit 3, nothing else touched
 echo "not a database" >"$T/bad.db"
 "$BIN" reports --db "$T/bad.db" >/dev/null 2>"$T/err"; [ $? -eq 3 ] && grep -q "bad.db" "$T/err" && ok "broken store: named, exit 3" || no "broken store: named, exit 3"

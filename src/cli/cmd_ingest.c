@@ -22,25 +22,51 @@
 #include "store/store.h"
 #include "verdict/verdict.h"
 #include "campaign/campaign.h"
+#include "common/workers.h"
+#include "common/xalloc.h"
+#include <gmime/gmime.h>
 
 #define BATCH 200
 
+struct stage_opts;
+
+/* run - one extract or ingest command. The fields below "ordered" are
+ * touched only inside a job's ordered section (common/workers.h) or after
+ * the pool has finished, so they need no lock. */
 struct run {
-	struct extractor *x;
-	struct verdict_engine *ve;
-	struct campaign_engine *ce; /* ingest only */
+	const struct stage_opts *so;
+	const char *psl;
+	struct workers *pool;
+	int jobs;		    /* threads parsing and judging */
 	struct store *st;	    /* NULL for extract */
+	struct campaign_engine *ce; /* ingest only */
 	int json;
 	struct progress prog;
-	long reports, suspects, duplicates, failures, findings_msgs, limit_msgs;
-	long urls;
-	int64_t submission_id;
-	int in_txn, pending;
-	const struct intake_msg *cur;
+	long reports; /* submitted (reading thread only) */
+	int replay;
 	/* --replay: messages are buffered, then ingested in Date order */
 	struct replay_msg *held;
 	size_t nheld, capheld;
 	int held_mode;
+	/* ordered */
+	long suspects, duplicates, failures, findings_msgs, limit_msgs, urls;
+	int in_txn, pending;
+};
+
+/* worker - one thread's stages and the state of the job it is running. */
+struct worker {
+	struct run *run;
+	struct extractor *x;
+	struct verdict_engine *ve;
+	struct store_packer *pk; /* ingest only */
+	struct wk_job *job;
+	char sha[65];
+	struct store_packed packed;
+	int64_t submission_id;
+	int skip; /* duplicate or store error: the job's results are dropped */
+	/* extract: the job's output and counts, written out in order */
+	FILE *out;
+	long suspects, urls, findings_msgs, limit_msgs;
 };
 
 struct replay_msg {
@@ -64,86 +90,169 @@ static void on_progress(void *ctx, uint64_t done)
 }
 
 /* print_text - the human one-liner of `shield extract` without --json. */
-static void print_text(const struct result *r)
+static void print_text(FILE *f, const struct result *r)
 {
-	printf("%s", r->source);
+	fprintf(f, "%s", r->source);
 	if (r->source_index >= 0)
-		printf("#%ld", r->source_index);
-	printf("  forward=%s  from=%s  subject=%.60s\n", r->forward, r->from ? r->from : "-",
-	       r->subject ? r->subject : "-");
+		fprintf(f, "#%ld", r->source_index);
+	fprintf(f, "  forward=%s  from=%s  subject=%.60s\n", r->forward, r->from ? r->from : "-",
+		r->subject ? r->subject : "-");
 	for (size_t i = 0; i < r->urls.n; i++)
-		printf("    url  %s%s%s\n", r->urls.v[i].url, r->urls.v[i].text ? "  text: " : "",
-		       r->urls.v[i].text ? r->urls.v[i].text : "");
+		fprintf(f, "    url  %s%s%s\n", r->urls.v[i].url,
+			r->urls.v[i].text ? "  text: " : "",
+			r->urls.v[i].text ? r->urls.v[i].text : "");
 	for (size_t i = 0; i < r->attachments.n; i++)
-		printf("    file %s  %s  %zu bytes  sha256 %s\n",
-		       r->attachments.v[i].name ? r->attachments.v[i].name : "(unnamed)",
-		       r->attachments.v[i].true_type ? r->attachments.v[i].true_type : "?",
-		       r->attachments.v[i].size, r->attachments.v[i].sha256);
+		fprintf(f, "    file %s  %s  %zu bytes  sha256 %s\n",
+			r->attachments.v[i].name ? r->attachments.v[i].name : "(unnamed)",
+			r->attachments.v[i].true_type ? r->attachments.v[i].true_type : "?",
+			r->attachments.v[i].size, r->attachments.v[i].sha256);
 	if (r->origin_ip)
-		printf("    origin %s\n", r->origin_ip);
+		fprintf(f, "    origin %s\n", r->origin_ip);
 	for (size_t i = 0; i < r->findings.n; i++)
-		printf("    finding %s%s%s\n", r->findings.v[i].code,
-		       r->findings.v[i].detail ? ": " : "",
-		       r->findings.v[i].detail ? r->findings.v[i].detail : "");
+		fprintf(f, "    finding %s%s%s\n", r->findings.v[i].code,
+			r->findings.v[i].detail ? ": " : "",
+			r->findings.v[i].detail ? r->findings.v[i].detail : "");
 }
 
-static void count(struct run *run, const struct result *r)
+/* count - add one result to the counts (the worker's own, for extract). */
+static void count(long *suspects, long *urls, long *findings_msgs, long *limit_msgs,
+		  const struct result *r)
 {
-	run->suspects++;
-	run->urls += (long)r->urls.n;
+	(*suspects)++;
+	*urls += (long)r->urls.n;
 	if (r->findings.n)
-		run->findings_msgs++;
+		(*findings_msgs)++;
 	for (size_t i = 0; i < r->findings.n; i++)
 		if (!strncmp(r->findings.v[i].code, "limit.", 6)) {
-			run->limit_msgs++;
+			(*limit_msgs)++;
 			break;
 		}
 }
 
 /* judge - what extract and ingest do to every result before output: note a
- * message cut at the size limit while reading, then the verdict. */
-static void judge(struct run *run, struct result *r)
+ * message cut at the size limit while reading, then the verdict. Runs in
+ * parallel, outside the ordered section. */
+static void judge(struct worker *w, struct result *r)
 {
-	if (run->cur->truncated)
+	if (w->job->truncated)
 		result_finding(r, "limit.message_size",
 			       "message truncated at %u bytes while reading",
 			       SHIELD_MAX_MESSAGE_BYTES);
-	verdict_judge(run->ve, r);
+	verdict_judge(w->ve, r);
 }
 
 static int on_result_extract(void *ctx, struct result *r)
 {
-	struct run *run = ctx;
-	judge(run, r);
-	count(run, r);
-	if (run->json) {
+	struct worker *w = ctx;
+	judge(w, r);
+	count(&w->suspects, &w->urls, &w->findings_msgs, &w->limit_msgs, r);
+	if (w->run->json) {
 		char *s = result_to_json_string(r);
-		puts(s);
+		fputs(s, w->out);
+		fputc('\n', w->out);
 		free(s);
 	} else {
-		print_text(r);
+		print_text(w->out, r);
 	}
 	return 0;
 }
 
+/* run_extract - one report: parse and judge in parallel, then print in
+ * input order. */
+static void run_extract(void *tctx, struct wk_job *j)
+{
+	struct worker *w = tctx;
+	struct run *run = w->run;
+	char *buf = NULL;
+	size_t len = 0;
+	char sha[65] = "";
+	w->job = j;
+	w->suspects = w->urls = w->findings_msgs = w->limit_msgs = 0;
+	w->out = open_memstream(&buf, &len);
+	if (!w->out) {
+		workers_turn_enter(j);
+		cli_error("out of memory for the output of '%s'", j->source);
+		run->failures++;
+		return;
+	}
+	extract_report(w->x, j->data, j->len, j->source, j->index, sha, on_result_extract, w);
+	fclose(w->out);
+	w->out = NULL;
+	workers_turn_enter(j);
+	fwrite(buf, 1, len, stdout);
+	run->suspects += w->suspects;
+	run->urls += w->urls;
+	run->findings_msgs += w->findings_msgs;
+	run->limit_msgs += w->limit_msgs;
+	workers_turn_leave(j);
+	free(buf);
+}
+
+/* stop - a store error: nothing more can be stored in this run. */
+static void stop(struct worker *w)
+{
+	w->skip = 1;
+	workers_stop(w->run->pool);
+}
+
+/* store_submission - the first result of a job enters the ordered section
+ * and records the submission (or finds it is a duplicate). */
+static void store_submission(struct worker *w)
+{
+	struct run *run = w->run;
+	struct wk_job *j = w->job;
+	if (workers_turn_enter(j)) { /* an earlier report stopped the run */
+		w->skip = 1;
+		return;
+	}
+	if (run->replay)
+		campaign_set_clock(run->ce, j->clock);
+	if (!run->in_txn) {
+		if (store_begin(run->st) < 0) {
+			cli_error("cannot write to the store: %s", store_errmsg(run->st));
+			run->failures++;
+			stop(w);
+			return;
+		}
+		run->in_txn = 1;
+	}
+	int rc = store_add_submission_packed(run->st, w->sha, j->len, &w->packed, j->source,
+					     j->index, &w->submission_id);
+	if (rc == STORE_DUP) {
+		run->duplicates++;
+		w->skip = 1;
+	} else if (rc < 0) {
+		cli_error("cannot store '%s': %s", j->source, store_errmsg(run->st));
+		run->failures++;
+		stop(w);
+	}
+}
+
 static int on_result_store(void *ctx, struct result *r)
 {
-	struct run *run = ctx;
-	judge(run, r);
+	struct worker *w = ctx;
+	struct run *run = w->run;
+	judge(w, r);
+	if (!w->job->entered)
+		store_submission(w);
+	if (w->skip)
+		return 1;
 	if (campaign_assign(run->ce, r) < 0) {
 		cli_error("cannot group a report from '%s' into a campaign: %s", r->source,
 			  store_errmsg(run->st));
 		run->failures++;
+		stop(w);
 		return 1;
 	}
-	count(run, r);
+	count(&run->suspects, &run->urls, &run->findings_msgs, &run->limit_msgs, r);
 	char *s = result_to_json_string(r);
 	int64_t rid;
-	int rc = store_add_report(run->st, run->submission_id, r, s, &rid);
+	int rc = store_add_report(run->st, w->submission_id, r, s, &rid);
 	free(s);
 	if (rc < 0) {
 		cli_error("cannot store a report from '%s': %s", r->source, store_errmsg(run->st));
 		run->failures++;
+		stop(w);
 		return 1;
 	}
 	return 0;
@@ -161,6 +270,33 @@ static int flush(struct run *run)
 	}
 	return 0;
 }
+
+/* run_ingest - one report: hash, compress, parse and judge in parallel;
+ * deduplicate, cluster and store in input order (the ordered section starts
+ * at the first result, see on_result_store). Duplicates are found only in
+ * order, so one is parsed for nothing: the price of not storing out of
+ * order. */
+static void run_ingest(void *tctx, struct wk_job *j)
+{
+	struct worker *w = tctx;
+	struct run *run = w->run;
+	w->job = j;
+	w->skip = 0;
+	/* The report hash is needed before parsing: extract_report trusts it. */
+	sha256_hex(j->data, j->len, w->sha);
+	store_pack(w->pk, j->data, j->len, &w->packed);
+	extract_report(w->x, j->data, j->len, j->source, j->index, w->sha, on_result_store, w);
+	if (!j->entered) /* no result at all: still record the submission */
+		store_submission(w);
+	if (!w->skip && ++run->pending >= BATCH && flush(run) < 0) {
+		run->failures++;
+		stop(w);
+	}
+	workers_turn_leave(j);
+}
+
+static void *worker_init(void *shared, int i, char **err);
+static void worker_fini(void *tctx);
 
 static int on_message(void *ctx, const struct intake_msg *m);
 
@@ -201,8 +337,8 @@ static int cmp_replay(const void *a, const void *b)
 	return x->order < y->order ? -1 : x->order > y->order;
 }
 
-/* replay_run - ingest the held messages in Date order, with the campaign
- * clock at each one's Date, then print when each campaign was alerted. */
+/* replay_run - submit the held messages in Date order, each with its Date
+ * as the campaign clock (set in its ordered section). */
 static int replay_run(struct run *run)
 {
 	int64_t last = 0;
@@ -215,55 +351,24 @@ static int replay_run(struct run *run)
 		qsort(run->held, run->nheld, sizeof *run->held, cmp_replay);
 	int rc = 0;
 	for (size_t i = 0; i < run->nheld; i++) {
-		campaign_set_clock(run->ce, run->held[i].date);
-		if (!rc && on_message(run, &run->held[i].m))
+		const struct intake_msg *m = &run->held[i].m;
+		run->reports++;
+		if (!rc && workers_submit(run->pool, m->data, m->len, m->source, m->index,
+					  m->truncated, run->held[i].date))
 			rc = 1;
-		free((char *)run->held[i].m.data);
-		free((char *)run->held[i].m.source);
+		free((char *)m->data);
+		free((char *)m->source);
 	}
 	free(run->held);
 	run->held = NULL;
-	if (run->st && flush(run) < 0)
-		rc = 1;
-	campaign_replay_summary(run->ce, stdout);
 	return rc;
 }
 
 static int on_message(void *ctx, const struct intake_msg *m)
 {
 	struct run *run = ctx;
-	char sha[65] = "";
-	run->cur = m;
 	run->reports++;
-	if (!run->st) {
-		extract_report(run->x, m->data, m->len, m->source, m->index, sha, on_result_extract,
-			       run);
-		return 0;
-	}
-	if (!run->in_txn) {
-		if (store_begin(run->st) < 0) {
-			cli_error("cannot write to the store: %s", store_errmsg(run->st));
-			return 1;
-		}
-		run->in_txn = 1;
-	}
-	/* The report hash is needed before parsing, to skip duplicates. */
-	sha256_hex(m->data, m->len, sha);
-	int rc = store_add_submission(run->st, sha, m->data, m->len, m->source, m->index,
-				      &run->submission_id);
-	if (rc == STORE_DUP) {
-		run->duplicates++;
-		return 0;
-	}
-	if (rc < 0) {
-		cli_error("cannot store '%s': %s", m->source, store_errmsg(run->st));
-		run->failures++;
-		return 1;
-	}
-	extract_report(run->x, m->data, m->len, m->source, m->index, sha, on_result_store, run);
-	if (++run->pending >= BATCH && flush(run) < 0)
-		return 1;
-	return 0;
+	return workers_submit(run->pool, m->data, m->len, m->source, m->index, m->truncated, 0);
 }
 
 /* The options of the verdict stage, shared by extract and ingest. */
@@ -286,6 +391,8 @@ static void usage_extract(FILE *f)
 		"  --json        one JSON object per suspicious message (JSON Lines); the fields\n"
 		"                are described in docs/json-schema.md\n"
 		"  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
+		"  --jobs N      threads that parse and judge (default: the CPUs this process\n"
+		"                may use); output keeps the input order\n"
 		"  -h, --help    this help\n" JUDGING_HELP "\n"
 		"A report that forwards several messages as attachments gives one object per\n"
 		"attached message. Exit status 1 if some path could not be read.\n");
@@ -305,6 +412,8 @@ static void usage_ingest(FILE *f)
 	    "  --json        print the summary as one JSON object\n"
 	    "  --quiet       no summary\n"
 	    "  --psl FILE    Public Suffix List to use (default: the bundled copy)\n"
+	    "  --jobs N      threads that parse, judge and compress (default: the CPUs this\n"
+	    "                process may use); storing and clustering keep the input order\n"
 	    "  -h, --help    this help\n" JUDGING_HELP "\nCampaigns:\n"
 	    "  --alert N/T       alert when a campaign reaches N reports within T minutes (3/10)\n"
 	    "  --webhook URL     POST each alert as JSON to URL (retried; off by default)\n"
@@ -370,9 +479,12 @@ static int run_paths(struct run *run, int argc, char **argv)
 	}
 	if (run->held_mode && replay_run(run))
 		failed = 1;
+	run->pool = workers_finish(run->pool); /* every queued job runs first */
 	if (run->st && flush(run) < 0)
 		failed = 1;
 	progress_done(&run->prog);
+	if (run->held_mode)
+		campaign_replay_summary(run->ce, stdout);
 	return failed || st.errors || run->failures;
 }
 
@@ -383,6 +495,7 @@ struct stage_opts {
 	const char *good[MAX_LISTS + 1], *bad[MAX_LISTS + 1];
 	int ngood, nbad;
 	struct campaign_config cc;
+	int jobs; /* 0: workers_default() */
 };
 
 static int add_list(const char **v, int *n, const char *path)
@@ -424,7 +537,8 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 		O_ALERT,
 		O_WEBHOOK,
 		O_ALERT_MAIL,
-		O_REPLAY
+		O_REPLAY,
+		O_JOBS
 	};
 	static const struct option lo[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -442,6 +556,7 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 	    {"webhook", required_argument, NULL, O_WEBHOOK},
 	    {"alert-mail", required_argument, NULL, O_ALERT_MAIL},
 	    {"replay", no_argument, NULL, O_REPLAY},
+	    {"jobs", required_argument, NULL, O_JOBS},
 	    {NULL, 0, NULL, 0},
 	};
 	so->vc.good_lists = so->good;
@@ -489,6 +604,17 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 		case O_REPLAY:
 			so->cc.replay = 1;
 			break;
+		case O_JOBS: {
+			char *end;
+			long n = strtol(optarg, &end, 10);
+			if (*end || end == optarg || n < 1 || n > SHIELD_MAX_JOBS) {
+				cli_error("--jobs wants a number of threads from 1 to %d, not '%s'",
+					  SHIELD_MAX_JOBS, optarg);
+				return -1;
+			}
+			so->jobs = (int)n;
+			break;
+		}
 		case 'j':
 			*json = 1;
 			break;
@@ -517,17 +643,52 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 	return 1;
 }
 
-/* open_stages - the extractor and the verdict engine (and, with a store,
- * the campaign engine); errors are printed, naming what failed. */
-static int open_stages(struct run *run, const char *psl, struct stage_opts *so)
+static void *worker_init(void *shared, int i, char **err)
+{
+	struct run *run = shared;
+	struct worker *w = xcalloc(1, sizeof *w);
+	w->run = run;
+	w->x = extractor_new(run->psl, err);
+	if (w->x)
+		w->ve = verdict_engine_new(&run->so->vc, extractor_psl(w->x), err);
+	if (!w->x || !w->ve) {
+		worker_fini(w);
+		return NULL;
+	}
+	if (run->st)
+		w->pk = store_packer_new();
+	return w;
+}
+
+static void worker_fini(void *tctx)
+{
+	struct worker *w = tctx;
+	store_packer_free(w->pk);
+	verdict_engine_free(w->ve);
+	extractor_free(w->x);
+	free(w);
+}
+
+/* open_stages - the campaign engine (with a store) and the pool of threads,
+ * each with its own extractor and verdict engine; errors are printed,
+ * naming what failed. */
+static int open_stages(struct run *run, const char *psl, const struct stage_opts *so)
 {
 	char *err = NULL;
-	run->x = extractor_new(psl, &err);
-	if (run->x)
-		run->ve = verdict_engine_new(&so->vc, extractor_psl(run->x), &err);
-	if (run->ve && run->st)
+	run->so = so;
+	run->psl = psl;
+	run->replay = so->cc.replay;
+	run->held_mode = so->cc.replay;
+	/* GMime's first initialisation is not thread-safe: do it here, once */
+	g_mime_init();
+	if (run->st)
 		run->ce = campaign_engine_new(run->st, &so->cc, &err);
-	if (!run->x || !run->ve || (run->st && !run->ce)) {
+	if (!run->st || run->ce) {
+		struct wk_ops ops = {worker_init, worker_fini, run->st ? run_ingest : run_extract,
+				     run};
+		run->pool = workers_new(run->jobs, &ops, &err);
+	}
+	if (!run->pool) {
 		cli_error("%s", err ? err : "cannot start the pipeline");
 		free(err);
 		return -1;
@@ -537,9 +698,8 @@ static int open_stages(struct run *run, const char *psl, struct stage_opts *so)
 
 static void close_stages(struct run *run)
 {
+	run->pool = workers_finish(run->pool);
 	run->ce = campaign_engine_free(run->ce);
-	run->ve = verdict_engine_free(run->ve);
-	run->x = extractor_free(run->x);
 }
 
 int cmd_extract(int argc, char **argv)
@@ -552,6 +712,7 @@ int cmd_extract(int argc, char **argv)
 		return rc < 0 ? SHIELD_EXIT_USAGE : SHIELD_EXIT_OK;
 	struct run run = {0};
 	run.json = json;
+	run.jobs = so.jobs ? so.jobs : workers_default();
 	if (open_stages(&run, psl, &so) < 0) {
 		close_stages(&run);
 		return SHIELD_EXIT_FAIL;
@@ -572,6 +733,7 @@ int cmd_ingest(int argc, char **argv)
 	char *err = NULL;
 	struct run run = {0};
 	run.json = json;
+	run.jobs = so.jobs ? so.jobs : workers_default();
 	const char *path = cli_db_path(db);
 	run.st = store_open(path, &err);
 	if (!run.st) {
@@ -584,7 +746,6 @@ int cmd_ingest(int argc, char **argv)
 		store_close(run.st);
 		return SHIELD_EXIT_FAIL;
 	}
-	run.held_mode = so.cc.replay;
 	double t0 = progress_now();
 	int failed = run_paths(&run, argc - optind, argv + optind);
 	double el = progress_now() - t0;

@@ -77,6 +77,16 @@
  * a line longer than this is still copied, but in bounded chunks. */
 #define SHIELD_MBOX_CHUNK (64u * 1024u)
 
+/* Parallel pipeline (common/workers.h): threads for parsing and judging,
+ * and what may be in flight between reading and storing. Jobs in flight are
+ * 4 per thread (enough to keep every thread busy while the ordered store
+ * step runs) and at most SHIELD_PIPELINE_MAX_BYTES of message copies, so a
+ * run of 32 MiB messages cannot multiply memory by the thread count; one
+ * job is always admitted. */
+#define SHIELD_MAX_JOBS 64
+#define SHIELD_PIPELINE_JOBS_PER_THREAD 4
+#define SHIELD_PIPELINE_MAX_BYTES (32u * 1024u * 1024u)
+
 /* Directory recursion depth while walking intake paths (symlink loops). */
 #define SHIELD_MAX_DIR_DEPTH 32u
 

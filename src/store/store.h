@@ -55,6 +55,25 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
  * STORE_DUP (and the existing id) when the same bytes were stored before. */
 int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
 			 const char *source, long source_index, int64_t *id);
+
+/* Compressing raw bytes is the costly part of storing them and needs no
+ * store: a packer (one per thread, it keeps its compression context and
+ * buffer between messages) packs ahead, outside the store's transaction. */
+struct store_packer;
+struct store_packed {
+	const char *codec; /* "zstd" or "none" */
+	const void *data;  /* borrowed from the packer (or the raw bytes) */
+	size_t len;
+};
+struct store_packer *store_packer_new(void);
+struct store_packer *store_packer_free(struct store_packer *p);
+/* store_pack - pack raw; out is valid until the next call on p. */
+void store_pack(struct store_packer *p, const void *raw, size_t len, struct store_packed *out);
+/* store_add_submission_packed - store_add_submission() with raw already
+ * packed by store_pack(). */
+int store_add_submission_packed(struct store *st, const char sha256[65], size_t len,
+				const struct store_packed *pk, const char *source,
+				long source_index, int64_t *id);
 /* store_add_report - store one suspicious message's result; json is the
  * result serialised by out/json (kept so every field can be shown again),
  * indicators are linked from r. */

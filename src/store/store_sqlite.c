@@ -23,6 +23,7 @@ struct store {
 	char err[512];
 	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *upd_ind, *find_ind,
 	    *ins_link;
+	struct store_packer *packer; /* for store_put_raw/store_add_submission */
 };
 
 /* Core schema, one entry per version; never edit an applied step, append. */
@@ -211,6 +212,7 @@ struct store *store_close(struct store *st)
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
 	sqlite3_close_v2(st->db);
+	store_packer_free(st->packer);
 	free(st);
 	return NULL;
 }
@@ -233,30 +235,79 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	return STORE_OK;
 }
 
-int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len)
+struct store_packer {
+	ZSTD_CCtx *cctx;
+	void *buf;
+	size_t cap;
+};
+
+struct store_packer *store_packer_new(void)
+{
+	struct store_packer *p = xcalloc(1, sizeof *p);
+	p->cctx = ZSTD_createCCtx(); /* NULL only when out of memory: packs as "none" */
+	return p;
+}
+
+struct store_packer *store_packer_free(struct store_packer *p)
+{
+	if (p) {
+		ZSTD_freeCCtx(p->cctx);
+		free(p->buf);
+		free(p);
+	}
+	return NULL;
+}
+
+void store_pack(struct store_packer *p, const void *raw, size_t len, struct store_packed *out)
 {
 	/* Level 1: mail is mostly base64 and text; level 1 keeps ~2x on the
 	 * phishing corpus at several hundred MB/s, where level 3 cost 15% of
-	 * ingest time for a few percent of space (bench/README.md). */
+	 * ingest time for a few percent of space (bench/README.md). The
+	 * context is reused: ZSTD_compress() would allocate and clear its
+	 * tables for every message. */
 	size_t cap = ZSTD_compressBound(len);
-	void *z = xmalloc(cap);
-	size_t zn = ZSTD_compress(z, cap, data, len, 1);
-	const char *codec = "zstd";
-	const void *blob = z;
-	if (ZSTD_isError(zn)) {
-		codec = "none";
-		blob = data;
-		zn = len;
+	if (!p->cctx || ZSTD_isError(cap)) {
+		out->codec = "none";
+		out->data = raw;
+		out->len = len;
+		return;
 	}
+	if (cap > p->cap) {
+		free(p->buf);
+		p->buf = xmalloc(cap);
+		p->cap = cap;
+	}
+	size_t zn = ZSTD_compressCCtx(p->cctx, p->buf, cap, raw, len, 1);
+	if (ZSTD_isError(zn)) {
+		out->codec = "none";
+		out->data = raw;
+		out->len = len;
+	} else {
+		out->codec = "zstd";
+		out->data = p->buf;
+		out->len = zn;
+	}
+}
+
+static int put_packed(struct store *st, const char sha256[65], size_t len,
+		      const struct store_packed *pk)
+{
 	sqlite3_stmt *s = st->ins_raw;
 	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 2, (sqlite3_int64)len);
-	sqlite3_bind_int64(s, 3, (sqlite3_int64)zn);
-	sqlite3_bind_text(s, 4, codec, -1, SQLITE_STATIC);
-	sqlite3_bind_blob64(s, 5, blob, zn, SQLITE_STATIC);
-	int rc = step_done(st, s, "storing raw message");
-	free(z);
-	return rc;
+	sqlite3_bind_int64(s, 3, (sqlite3_int64)pk->len);
+	sqlite3_bind_text(s, 4, pk->codec, -1, SQLITE_STATIC);
+	sqlite3_bind_blob64(s, 5, pk->data, pk->len, SQLITE_STATIC);
+	return step_done(st, s, "storing raw message");
+}
+
+int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len)
+{
+	struct store_packed pk;
+	if (!st->packer)
+		st->packer = store_packer_new();
+	store_pack(st->packer, data, len, &pk);
+	return put_packed(st, sha256, len, &pk);
 }
 
 int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len)
@@ -302,8 +353,9 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 	return rc;
 }
 
-int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
-			 const char *source, long source_index, int64_t *id)
+int store_add_submission_packed(struct store *st, const char sha256[65], size_t len,
+				const struct store_packed *pk, const char *source,
+				long source_index, int64_t *id)
 {
 	sqlite3_stmt *s = st->find_sub;
 	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
@@ -313,7 +365,7 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
 		return STORE_DUP;
 	}
 	sqlite3_reset(s);
-	if (store_put_raw(st, sha256, raw, len) < 0)
+	if (put_packed(st, sha256, len, pk) < 0)
 		return STORE_ERR;
 	char now[32];
 	now_iso(now);
@@ -327,6 +379,16 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
 		return STORE_ERR;
 	*id = sqlite3_last_insert_rowid(st->db);
 	return STORE_OK;
+}
+
+int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
+			 const char *source, long source_index, int64_t *id)
+{
+	struct store_packed pk;
+	if (!st->packer)
+		st->packer = store_packer_new();
+	store_pack(st->packer, raw, len, &pk);
+	return store_add_submission_packed(st, sha256, len, &pk, source, source_index, id);
 }
 
 /* link_indicator - upsert (type, value) and link it to the report. */
