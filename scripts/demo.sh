@@ -5,7 +5,7 @@ set -eu
 BUILD=${1:-build}
 cd "$(dirname "$0")/.."
 DB="$BUILD/demo.db"
-rm -f "$DB" "$DB-wal" "$DB-shm"
+rm -f "$DB" "$DB-wal" "$DB-shm" "$DB-raw"
 echo "== shield ingest --db $DB data/sample/reports.mbox"
 "$BUILD/shield" ingest --db "$DB" data/sample/reports.mbox
 echo

@@ -37,8 +37,9 @@ struct run {
 	const struct stage_opts *so;
 	const char *psl;
 	struct workers *pool;
-	int jobs;		    /* threads parsing and judging */
-	struct store *st;	    /* NULL for extract */
+	int jobs;	  /* threads parsing and judging */
+	struct store *st; /* NULL for extract */
+	const char *db_path;
 	struct campaign_engine *ce; /* ingest only */
 	int json;
 	struct progress prog;
@@ -59,6 +60,7 @@ struct worker {
 	struct extractor *x;
 	struct verdict_engine *ve;
 	struct store_packer *pk; /* ingest only */
+	struct store *lookup;	 /* ingest: this thread's read connection */
 	struct wk_job *job;
 	char sha[65];
 	struct store_packed packed;
@@ -284,6 +286,13 @@ static void run_ingest(void *tctx, struct wk_job *j)
 	w->skip = 0;
 	/* The report hash is needed before parsing: extract_report trusts it. */
 	sha256_hex(j->data, j->len, w->sha);
+	if (store_has_submission(w->lookup, w->sha)) {
+		/* stored by an earlier run: no need to parse it again */
+		if (!workers_turn_enter(j))
+			run->duplicates++;
+		workers_turn_leave(j);
+		return;
+	}
 	store_pack(w->pk, j->data, j->len, &w->packed);
 	extract_report(w->x, j->data, j->len, j->source, j->index, w->sha, on_result_store, w);
 	if (!j->entered) /* no result at all: still record the submission */
@@ -655,8 +664,14 @@ static void *worker_init(void *shared, int i, char **err)
 		worker_fini(w);
 		return NULL;
 	}
-	if (run->st)
+	if (run->st) {
 		w->pk = store_packer_new();
+		w->lookup = store_open(run->db_path, err);
+		if (!w->lookup) {
+			worker_fini(w);
+			return NULL;
+		}
+	}
 	return w;
 }
 
@@ -664,6 +679,7 @@ static void worker_fini(void *tctx)
 {
 	struct worker *w = tctx;
 	store_packer_free(w->pk);
+	store_close(w->lookup);
 	verdict_engine_free(w->ve);
 	extractor_free(w->x);
 	free(w);
@@ -736,6 +752,7 @@ int cmd_ingest(int argc, char **argv)
 	run.jobs = so.jobs ? so.jobs : workers_default();
 	const char *path = cli_db_path(db);
 	run.st = store_open(path, &err);
+	run.db_path = path;
 	if (!run.st) {
 		cli_error("%s", err);
 		free(err);

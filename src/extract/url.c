@@ -637,11 +637,12 @@ static int normalize_in(struct norm *n, const char *raw, size_t len, const char 
 	}
 	int w;
 	if (has_port)
-		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]:%lu" : "%s://%.*s%s%s:%lu",
-			     scheme, ui_len, ui, ui_len ? "@" : "", n->host, portv);
+		w = snprintf(n->out, sizeof n->out,
+			     v6 ? "%s://%.*s%s[%s]:%lu" : "%s://%.*s%s%s:%lu", scheme, ui_len, ui,
+			     ui_len ? "@" : "", n->host, portv);
 	else
-		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]" : "%s://%.*s%s%s", scheme,
-			     ui_len, ui, ui_len ? "@" : "", n->host);
+		w = snprintf(n->out, sizeof n->out, v6 ? "%s://%.*s%s[%s]" : "%s://%.*s%s%s",
+			     scheme, ui_len, ui, ui_len ? "@" : "", n->host);
 	if (w < 0 || (size_t)w >= sizeof n->out)
 		return -1;
 	size_t o = (size_t)w, cap = SHIELD_MAX_URL_BYTES;

@@ -56,6 +56,11 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
 			 const char *source, long source_index, int64_t *id);
 
+/* store_has_submission - 1 if these bytes were stored and committed before
+ * (a cheap look-up, so a worker can skip parsing a duplicate; the ordered
+ * store_add_submission() stays the authority), 0 if not or on error. */
+int store_has_submission(struct store *st, const char sha256[65]);
+
 /* Compressing raw bytes is the costly part of storing them and needs no
  * store: a packer (one per thread, it keeps its compression context and
  * buffer between messages) packs ahead, outside the store's transaction. */

@@ -384,7 +384,7 @@ static void test_lifecycle_and_leaks(struct test_state *t)
 	store_close(st);
 	unlink(path);
 	char cmd[600];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-wal' '%s-shm'", dir, path, path);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s' '%s-wal' '%s-shm' '%s-raw'", dir, path, path, path);
 	CHECK(t, system(cmd) == 0);
 }
 

@@ -1,9 +1,11 @@
 /* test_store.c - the SQLite store: migrations, raw round trip, duplicates,
  * shared messages, indicator counts, clear errors. */
 #include <stdlib.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "extract/result.h"
+#include "extract/attach.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -43,17 +45,20 @@ static void roundtrip(struct test_state *t)
 	if (!st)
 		return;
 	const char raw[] = "Subject: x\n\nhello hello hello hello\n";
-	char sha[65] = "1111111111111111111111111111111111111111111111111111111111111111";
+	char sha[65];
+	sha256_hex(raw, sizeof raw - 1, sha);
 	int64_t sid, sid2, rid;
 	CHECK(t, store_begin(st) == 0);
 	CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "t.eml", -1, &sid) == STORE_OK);
-	CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "t.eml", -1, &sid2) == STORE_DUP);
+	CHECK(t,
+	      store_add_submission(st, sha, raw, sizeof raw - 1, "t.eml", -1, &sid2) == STORE_DUP);
 	CHECK(t, sid == sid2);
 	struct result *r = mk("aaaa", "http://evil.example/1");
 	CHECK(t, store_add_report(st, sid, r, "{\"source\":\"t.eml\"}", &rid) == STORE_OK);
 	result_free(r);
 	/* a second submission of the same phishing message */
-	char sha2[65] = "2222222222222222222222222222222222222222222222222222222222222222";
+	char sha2[65];
+	sha256_hex("other", 5, sha2);
 	CHECK(t, store_add_submission(st, sha2, "other", 5, "u.eml", 3, &sid2) == STORE_OK);
 	r = mk("aaaa", "http://evil.example/2");
 	int64_t rid2;
@@ -93,6 +98,77 @@ static void roundtrip(struct test_state *t)
 	}
 }
 
+/* The raw bytes live in PATH-raw: they come back after reopening, a
+ * rolled-back message is not there, and a pack that was changed or lost is
+ * an error naming it, never wrong bytes. */
+static void raw_pack(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(path, &err);
+	CHECK(t, st != NULL);
+	if (!st)
+		return;
+	const char raw[] = "Subject: pack\n\npacked body, packed body, packed body\n";
+	const char gone[] = "Subject: rolled back\n\nnever committed\n";
+	char sha[65], sha_gone[65];
+	sha256_hex(raw, sizeof raw - 1, sha);
+	sha256_hex(gone, sizeof gone - 1, sha_gone);
+	int64_t sid;
+	CHECK(t, store_begin(st) == 0);
+	CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "p.eml", -1, &sid) == STORE_OK);
+	CHECK(t, store_commit(st) == 0);
+	CHECK(t, store_begin(st) == 0);
+	CHECK(t, store_add_submission(st, sha_gone, gone, sizeof gone - 1, "g.eml", -1, &sid) ==
+		     STORE_OK);
+	CHECK(t, store_rollback(st) == 0);
+	store_close(st);
+
+	char pack[80];
+	snprintf(pack, sizeof pack, "%s-raw", path);
+	struct stat sb;
+	CHECK(t, stat(pack, &sb) == 0 && sb.st_size > 0);
+	st = store_open(path, &err);
+	CHECK(t, st != NULL);
+	if (!st)
+		return;
+	void *data = NULL;
+	size_t len = 0;
+	CHECK(t, store_get_raw(st, sha, &data, &len) == STORE_OK);
+	CHECK(t, len == sizeof raw - 1 && data && memcmp(data, raw, len) == 0);
+	free(data);
+	CHECK(t, store_get_raw(st, sha_gone, &data, &len) == STORE_ERR);
+	/* flip every byte after the header: the read must fail, naming the pack */
+	FILE *f = fopen(pack, "r+b");
+	CHECK(t, f != NULL);
+	if (f) {
+		long n = (long)sb.st_size;
+		for (long i = 19; i < n; i++) {
+			fseek(f, i, SEEK_SET);
+			int c = fgetc(f);
+			fseek(f, i, SEEK_SET);
+			fputc(c ^ 0x5a, f);
+		}
+		fclose(f);
+	}
+	store_close(st);
+	st = store_open(path, &err);
+	CHECK(t, st != NULL);
+	if (!st)
+		return;
+	CHECK(t, store_get_raw(st, sha, &data, &len) == STORE_ERR);
+	CHECK(t, strstr(store_errmsg(st), sha) != NULL);
+	store_close(st);
+	unlink(pack);
+	st = store_open(path, &err);
+	CHECK(t, st != NULL);
+	if (!st)
+		return;
+	CHECK(t, store_get_raw(st, sha, &data, &len) == STORE_ERR);
+	CHECK(t, strstr(store_errmsg(st), "-raw") != NULL);
+	store_close(st);
+	unlink(pack);
+}
+
 static void bad_path(struct test_state *t)
 {
 	char *err = NULL;
@@ -113,7 +189,8 @@ static void newer_schema_refused(struct test_state *t)
 	CHECK(t, store_migrate(st, "unit", two, 2) == 0); /* idempotent */
 	CHECK(t, store_migrate(st, "unit", two, 1) == STORE_ERR);
 	CHECK(t, strstr(store_errmsg(st), "newer") != NULL);
-	static const char *const bad[] = {"CREATE TABLE t1(x)", "CREATE TABLE t2(x)", "SYNTAX ERROR"};
+	static const char *const bad[] = {"CREATE TABLE t1(x)", "CREATE TABLE t2(x)",
+					  "SYNTAX ERROR"};
 	CHECK(t, store_migrate(st, "unit", bad, 3) == STORE_ERR);
 	CHECK(t, strstr(store_errmsg(st), "version 3") != NULL);
 	store_close(st);
@@ -127,6 +204,7 @@ int main(void)
 		return 1;
 	close(fd);
 	RUN(&t, roundtrip);
+	RUN(&t, raw_pack);
 	RUN(&t, bad_path);
 	RUN(&t, newer_schema_refused);
 	unlink(path);
@@ -134,6 +212,8 @@ int main(void)
 	snprintf(wal, sizeof wal, "%s-wal", path);
 	unlink(wal);
 	snprintf(wal, sizeof wal, "%s-shm", path);
+	unlink(wal);
+	snprintf(wal, sizeof wal, "%s-raw", path);
 	unlink(wal);
 	return TEST_SUMMARY(&t);
 }
