@@ -8,6 +8,7 @@
  * stored.
  */
 #include <getopt.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -270,6 +271,11 @@ static int flush(struct run *run)
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
 		return -1;
 	}
+	/* Each thread has its own malloc arena, which keeps what a big message
+	 * needed; hand it back once a batch, so memory stays bounded by the
+	 * batch, not by the biggest message each thread ever saw. */
+	if (getenv("XTRIM"))
+		malloc_trim(0);
 	return 0;
 }
 
@@ -695,6 +701,10 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	run->psl = psl;
 	run->replay = so->cc.replay;
 	run->held_mode = so->cc.replay;
+	if (getenv("XARENA"))
+		mallopt(M_ARENA_MAX, atoi(getenv("XARENA")));
+	if (getenv("XMMAP"))
+		mallopt(M_MMAP_THRESHOLD, atoi(getenv("XMMAP")));
 	/* GMime's first initialisation is not thread-safe: do it here, once */
 	g_mime_init();
 	if (run->st)
