@@ -82,6 +82,14 @@ struct asn_table {
 	const char *pool;
 	size_t nseg4, nseg6, nrec4, nrec6, nnames, poollen;
 	uint32_t *idx4, *idx6; /* owned, built at load */
+	/* sa4[j] = {start4[j], AS of segment j}, built at load: the lookup's
+	 * last probe and its answer share a cache line, where seg4 -> rec4
+	 * cost two more cache misses per lookup (~80% of lookup time inside
+	 * `shield feed`, perf). asn6[j] likewise saves one miss for IPv6. */
+	struct seg_asn {
+		uint32_t start, asn;
+	} * sa4;
+	uint32_t *asn6;
 	void *map;	       /* mmap'd compiled file, or NULL */
 	size_t maplen;
 	void *owned[8]; /* heap arrays when built in memory */
@@ -364,8 +372,31 @@ static int cmp_name(const void *a, const void *b)
 	return x->off < y->off ? 1 : (x->off > y->off ? -1 : 0);
 }
 
+/* big_alloc - n bytes on transparent huge pages when large (fewer TLB
+ * misses for lookups at random); released with free(). */
+static void *big_alloc(size_t n)
+{
+	const size_t huge = (size_t)2 << 20;
+	void *p = NULL;
+	if (n < huge || posix_memalign(&p, huge, (n + huge - 1) & ~(huge - 1)))
+		return xmalloc(n ? n : 1);
+	madvise(p, (n + huge - 1) & ~(huge - 1), MADV_HUGEPAGE);
+	return p;
+}
+
+static uint32_t rec_asn4(const struct asn_table *t, size_t j)
+{
+	uint32_t r = t->seg4[j];
+	return r ? t->rec4[r - 1].asn : 0;
+}
+
 static void build_index4(struct asn_table *t)
 {
+	t->sa4 = big_alloc(t->nseg4 * sizeof *t->sa4);
+	for (size_t j = 0; j < t->nseg4; j++) {
+		t->sa4[j].start = t->start4[j];
+		t->sa4[j].asn = rec_asn4(t, j);
+	}
 	size_t nb = (size_t)1 << IDX4_BITS;
 	t->idx4 = xmalloc((nb + 1) * sizeof *t->idx4);
 	size_t j = 0;
@@ -379,6 +410,9 @@ static void build_index4(struct asn_table *t)
 
 static void build_index6(struct asn_table *t)
 {
+	t->asn6 = xmalloc((t->nseg6 + 1) * sizeof *t->asn6);
+	for (size_t j = 0; j < t->nseg6; j++)
+		t->asn6[j] = t->seg6[j] ? t->rec6[t->seg6[j] - 1].asn : 0;
 	size_t nb = (size_t)1 << IDX6_BITS;
 	t->idx6 = xmalloc((nb + 1) * sizeof *t->idx6);
 	size_t j = 0;
@@ -490,6 +524,8 @@ void asn_table_free(struct asn_table *t)
 		return;
 	free(t->idx4);
 	free(t->idx6);
+	free(t->sa4);
+	free(t->asn6);
 	if (t->map) {
 		munmap(t->map, t->maplen);
 	} else {
@@ -506,17 +542,16 @@ uint32_t asn_table_find4(const struct asn_table *t, uint32_t ip)
 {
 	uint32_t k = ip >> (32 - IDX4_BITS);
 	uint32_t lo = t->idx4[k], hi = t->idx4[k + 1];
-	const uint32_t *s = t->start4;
+	const struct seg_asn *s = t->sa4;
 	/* upper_bound(ip) lies in [lo, hi]; the answer is the segment before */
 	while (lo < hi) {
 		uint32_t mid = lo + (hi - lo) / 2;
-		if (s[mid] <= ip)
+		if (s[mid].start <= ip)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	uint32_t r = lo ? t->seg4[lo - 1] : 0;
-	return r ? t->rec4[r - 1].asn : 0;
+	return lo ? s[lo - 1].asn : 0;
 }
 
 static uint32_t seg_index6(const struct asn_table *t, struct u128 ip)
@@ -536,8 +571,17 @@ static uint32_t seg_index6(const struct asn_table *t, struct u128 ip)
 
 uint32_t asn_table_find6(const struct asn_table *t, struct u128 ip)
 {
-	uint32_t r = seg_index6(t, ip);
-	return r ? t->rec6[r - 1].asn : 0;
+	uint32_t k = (uint32_t)(ip.hi >> (64 - IDX6_BITS));
+	uint32_t lo = t->idx6[k], hi = t->idx6[k + 1];
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+		struct u128 s = {t->start6_hi[mid], t->start6_lo[mid]};
+		if (u128_cmp(s, ip) <= 0)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo ? t->asn6[lo - 1] : 0;
 }
 
 uint32_t asn_table_find(const struct asn_table *t, const struct asn_ip *ip)
