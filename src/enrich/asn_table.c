@@ -541,17 +541,21 @@ void asn_table_free(struct asn_table *t)
 uint32_t asn_table_find4(const struct asn_table *t, uint32_t ip)
 {
 	uint32_t k = ip >> (32 - IDX4_BITS);
-	uint32_t lo = t->idx4[k], hi = t->idx4[k + 1];
+	uint32_t lo = t->idx4[k], n = t->idx4[k + 1] - lo;
 	const struct seg_asn *s = t->sa4;
-	/* upper_bound(ip) lies in [lo, hi]; the answer is the segment before */
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (s[mid].start <= ip)
-			lo = mid + 1;
-		else
-			hi = mid;
+	if (n == 0) /* no segment starts in this bucket: the one before covers it */
+		return lo ? s[lo - 1].asn : 0;
+	/* branch-free upper_bound(ip) in [lo, lo + n): the comparisons become
+	 * conditional moves, so a batch of lookups overlaps its cache misses
+	 * instead of flushing the pipeline on each mispredicted branch */
+	const struct seg_asn *b = s + lo;
+	while (n > 1) {
+		uint32_t half = n / 2;
+		b = b[half].start <= ip ? b + half : b;
+		n -= half;
 	}
-	return lo ? s[lo - 1].asn : 0;
+	size_t ub = (size_t)(b - s) + (b->start <= ip);
+	return ub ? s[ub - 1].asn : 0;
 }
 
 static uint32_t seg_index6(const struct asn_table *t, struct u128 ip)
@@ -822,40 +826,20 @@ struct asn_table *asn_table_map(const char *path, int *is_compiled, char *why, s
 			 path, (unsigned long long)fsz, pos);
 		return NULL;
 	}
-	/* Read into anonymous memory backed by transparent huge pages rather
-	 * than mapping the file: lookups jump randomly over ~30 MiB, and with
-	 * 4 KiB pages (file mappings) nearly every lookup misses the TLB, which
-	 * measured 10x slower inside the feed loop on a virtual machine. */
-	size_t huge = (size_t)2 << 20, maplen = (fsz + huge - 1) / huge * huge;
-	void *m =
-	    mmap(NULL, maplen + huge, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	/* Map the file: lookups no longer touch its big arrays at random
+	 * (IPv4 goes through sa4/idx4, built at load into anonymous huge
+	 * pages, IPv6 through idx6/asn6 and the sorted starts), so the TLB
+	 * misses that once made a huge-page copy of the whole file worth it
+	 * are gone, and so are its 30 MiB of copying and fresh pages.
+	 * asn_table_save replaces a table by rename, never in place, so a
+	 * running process keeps reading the file it mapped. */
+	void *m = mmap(NULL, fsz, PROT_READ, MAP_PRIVATE, fd, 0);
+	close(fd);
 	if (m == MAP_FAILED) {
-		close(fd);
-		snprintf(why, whylen, "cannot allocate %zu bytes for '%s'", maplen, path);
+		snprintf(why, whylen, "cannot map '%s': %s", path, strerror(errno));
 		return NULL;
 	}
-	/* align to 2 MiB so whole huge pages can back it; unmap the slack */
-	uintptr_t al = ((uintptr_t)m + huge - 1) & ~(uintptr_t)(huge - 1);
-	if (al > (uintptr_t)m)
-		munmap(m, al - (uintptr_t)m);
-	if ((uintptr_t)m + maplen + huge > al + maplen)
-		munmap((void *)(al + maplen), (uintptr_t)m + maplen + huge - (al + maplen));
-	m = (void *)al;
-	madvise(m, maplen, MADV_HUGEPAGE);
-	size_t got = 0;
-	while (got < fsz) {
-		ssize_t r = pread(fd, (char *)m + got, fsz - got, (off_t)got);
-		if (r <= 0) {
-			close(fd);
-			munmap(m, maplen);
-			snprintf(why, whylen, "cannot read '%s': %s", path,
-				 r < 0 ? strerror(errno) : "file shrank");
-			return NULL;
-		}
-		got += (size_t)r;
-	}
-	close(fd);
-	mprotect(m, maplen, PROT_READ);
+	size_t maplen = fsz;
 	const char *base = m;
 	struct asn_table *t = xcalloc(1, sizeof *t);
 	t->map = m;

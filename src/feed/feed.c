@@ -22,6 +22,7 @@
 #include <jansson.h>
 #include <openssl/evp.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdarg.h>
 #include <stdatomic.h>
 #include <stdio.h>
@@ -1051,14 +1052,24 @@ static void *hasher_main(void *arg)
 	return NULL;
 }
 
-/* hasher_start - on a thread; if none can be started, at once here. */
+/* cpus - how many CPUs this process may run on. */
+static int cpus(void)
+{
+	cpu_set_t set;
+	return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
+}
+
+/* hasher_start - on a thread when the file is big enough to matter and a
+ * second CPU is allowed (on one CPU the thread only adds switches); else
+ * at once here. */
 static void hasher_start(struct hasher *h, const void *p, size_t n)
 {
 	h->p = p;
 	h->n = n;
 	atomic_init(&h->done, 0);
 	h->running = 0;
-	if (n >= ((size_t)1 << 20) && pthread_create(&h->th, NULL, hasher_main, h) == 0) {
+	if (n >= ((size_t)1 << 20) && cpus() > 1 &&
+	    pthread_create(&h->th, NULL, hasher_main, h) == 0) {
 		h->running = 1;
 		return;
 	}
@@ -1160,7 +1171,7 @@ static void undo_end(struct feed_run *r, int take_back)
 	r->min_time = u->min_time;
 	r->max_time = u->max_time;
 	r->unrouted = u->unrouted;
-	rehash_to(r, r->nslots);
+	rehash_to(r, r->nslots ? r->nslots : 1 << 16);
 }
 
 /* label cache - raw label bytes to interned id: a feed has a handful of
@@ -1588,28 +1599,44 @@ static int write_blocks(struct feed_run *r, long *written)
 	*written = (long)n;
 	if (!n)
 		return STORE_OK;
-	uint32_t *a = xmalloc(n * sizeof *a), *b = xmalloc(n * sizeof *b);
+	/* keys (AS << 32 | index) gathered in one sequential pass, then a
+	 * stable LSD radix sort on the AS, 16 bits a pass: the sort touches
+	 * only the keys, not the 80-byte incidents at random (that cost
+	 * ~50 ms for 630,000 incidents) */
+	/* The slot array is not used after the merge (feed_run_commit), and
+	 * its pages are already there: fresh pages cost more than this sort
+	 * on a virtual machine (perf), so the keys go there when they fit. */
+	uint64_t *a, *b, *own = NULL;
+	if (r->nslots * sizeof *r->slots >= 2 * n * sizeof *a) {
+		a = (uint64_t *)(void *)r->slots;
+		b = a + n;
+	} else {
+		own = xmalloc(2 * n * sizeof *a);
+		a = own;
+		b = own + n;
+	}
 	size_t k = 0;
 	for (size_t i = 0; i < r->ninc; i++)
 		if (r->inc[i].dirty && !r->inc[i].db_id)
-			a[k++] = (uint32_t)i;
-	/* stable LSD radix sort on the AS number, 16 bits a pass */
+			a[k++] = (uint64_t)r->inc[i].asn << 32 | i;
 	size_t *cnt = xmalloc(65537 * sizeof *cnt);
-	for (int pass = 0; pass < 2; pass++) {
-		int sh = pass * 16;
+	for (int sh = 32; sh < 64; sh += 16) {
 		memset(cnt, 0, 65537 * sizeof *cnt);
 		for (size_t i = 0; i < n; i++)
-			cnt[((r->inc[a[i]].asn >> sh) & 0xffff) + 1]++;
+			cnt[((a[i] >> sh) & 0xffff) + 1]++;
+		if (cnt[1] == n)
+			continue; /* all zero in these bits */
 		for (size_t i = 1; i < 65537; i++)
 			cnt[i] += cnt[i - 1];
 		for (size_t i = 0; i < n; i++)
-			b[cnt[(r->inc[a[i]].asn >> sh) & 0xffff]++] = a[i];
-		uint32_t *t = a;
+			b[cnt[(a[i] >> sh) & 0xffff]++] = a[i];
+		uint64_t *t = a;
 		a = b;
 		b = t;
 	}
 	free(cnt);
-	free(b);
+	for (size_t i = 0; i < n; i++)
+		a[i] &= 0xffffffffu; /* the index alone from here on */
 	const char **labels = xmalloc((r->lab.n + 1) * sizeof *labels);
 	for (size_t i = 0; i < r->lab.n; i++)
 		labels[i] = r->lab.v[i];
@@ -1623,7 +1650,12 @@ static int write_blocks(struct feed_run *r, long *written)
 		size_t m = 0;
 		while (i < n && m < INCIDENT_BLOCK_MAX &&
 		       (m < BLOCK_TARGET || r->inc[a[i]].asn == v[m - 1].asn)) {
-			const struct inc *x = &r->inc[a[i++]];
+			if (i + 16 < n) { /* read in AS order, at random: 2 lines each */
+				__builtin_prefetch(&r->inc[a[i + 16]]);
+				__builtin_prefetch((const char *)&r->inc[a[i + 16]] + 64);
+			}
+			struct inc *x = &r->inc[a[i++]];
+			x->dirty = 0;
 			struct incident_rec *c = &v[m++];
 			c->ip = x->ip;
 			c->asn = x->asn;
@@ -1640,11 +1672,14 @@ static int write_blocks(struct feed_run *r, long *written)
 		int64_t id;
 		rc = store_block_add(r->st, &blk, &id);
 	}
-	for (size_t i = 0; i < n; i++)
-		r->inc[a[i]].dirty = 0;
 	free(v);
 	free(labels);
-	free(a);
+	free(own);
+	if (!own) { /* the slots held the keys: rebuilt if the run goes on */
+		free(r->slots);
+		r->slots = NULL;
+		r->nslots = 0;
+	}
 	return rc;
 }
 
