@@ -669,18 +669,44 @@ int feed_parser_line(struct feed_parser *p, char *line, size_t len, struct feed_
 
 /* ---- incidents in memory ---- */
 
+/* inc - one incident in memory, 64 bytes (one cache line): a million-event
+ * feed makes ~630,000 of them, touched at random by folding and again by
+ * the block sort, and fresh pages are costly (zeroing, faults). The
+ * address is kept as hi/lo (IPv4: 0/address); the store id of a merged
+ * incident lives in feed_run.db_id, allocated only when merging. */
 struct inc {
-	struct asn_ip ip;
+	uint64_t ip_hi, ip_lo;
+	int64_t first, last;
 	uint32_t type, source, tlp; /* interned label ids */
 	uint32_t asn;
-	int64_t first, last;
-	int64_t db_id;	     /* 0: new; a row id, or a block incident id once merged */
-	uint32_t events;     /* saturating */
-	int32_t next;	     /* next incident with the same key, -1 */
+	uint32_t events;      /* saturating */
+	int32_t next;	      /* next incident with the same key, -1 */
 	uint16_t port;	      /* 0 = none */
+	unsigned char v6;     /* the address is IPv6 */
 	unsigned char dirty;  /* needs writing */
 	unsigned char logged; /* saved in the undo log of the file being read */
 };
+
+_Static_assert(sizeof(struct inc) == 64, "struct inc is one cache line");
+
+static void inc_set_ip(struct inc *x, const struct asn_ip *ip)
+{
+	x->v6 = ip->v6 != 0;
+	x->ip_hi = ip->v6 ? ip->a6.hi : 0;
+	x->ip_lo = ip->v6 ? ip->a6.lo : ip->v4;
+}
+
+static void inc_ip(const struct inc *x, struct asn_ip *ip)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->v6 = x->v6;
+	if (x->v6) {
+		ip->a6.hi = x->ip_hi;
+		ip->a6.lo = x->ip_lo;
+	} else {
+		ip->v4 = (uint32_t)x->ip_lo;
+	}
+}
 
 /* undo - what feed_run_file needs to take a file back out of the run when
  * its hash, computed while it was parsed, shows a duplicate: the counts
@@ -726,6 +752,8 @@ struct feed_run {
 	size_t nfiles;
 	long unrouted;
 	struct undo undo;
+	int64_t *db_id; /* per incident: 0 new, else the stored row or block
+			 * incident it was merged into; NULL until a merge */
 };
 
 static uint32_t intern(struct labels *l, const char *s)
@@ -743,10 +771,10 @@ static uint32_t intern(struct labels *l, const char *s)
 	return (uint32_t)l->n++;
 }
 
-static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
+static uint64_t key_hash_raw(int v6, uint64_t hi, uint64_t lo, uint32_t type)
 {
-	uint64_t h = ip->v6 ? ip->a6.hi * 0x9e3779b97f4a7c15ull ^ ip->a6.lo : ip->v4;
-	h ^= (uint64_t)type << 40 ^ (uint64_t)ip->v6 << 63;
+	uint64_t h = v6 ? hi * 0x9e3779b97f4a7c15ull ^ lo : lo;
+	h ^= (uint64_t)type << 40 ^ (uint64_t)(v6 != 0) << 63;
 	h *= 0xff51afd7ed558ccdull;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ull;
@@ -754,11 +782,16 @@ static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
 	return h;
 }
 
+static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
+{
+	return ip->v6 ? key_hash_raw(1, ip->a6.hi, ip->a6.lo, type) : key_hash_raw(0, 0, ip->v4, type);
+}
+
 static int same_key(const struct inc *a, const struct asn_ip *ip, uint32_t type)
 {
-	if (a->type != type || a->ip.v6 != ip->v6)
+	if (a->type != type || a->v6 != (ip->v6 != 0))
 		return 0;
-	return ip->v6 ? (a->ip.a6.hi == ip->a6.hi && a->ip.a6.lo == ip->a6.lo) : a->ip.v4 == ip->v4;
+	return ip->v6 ? (a->ip_hi == ip->a6.hi && a->ip_lo == ip->a6.lo) : a->ip_lo == ip->v4;
 }
 
 /* huge_alloc - n bytes, 2 MiB-aligned and marked for transparent huge
@@ -792,7 +825,7 @@ static void rehash_to(struct feed_run *r, size_t ns)
 	r->nslots = ns;
 	for (size_t i = r->ninc; i-- > 0;) {
 		struct inc *x = &r->inc[i];
-		uint64_t hv = key_hash(&x->ip, x->type);
+		uint64_t hv = key_hash_raw(x->v6, x->ip_hi, x->ip_lo, x->type);
 		size_t m = ns - 1, h = hv & m;
 		for (;;) {
 			int32_t k = s[h].idx;
@@ -801,8 +834,9 @@ static void rehash_to(struct feed_run *r, size_t ns)
 				s[h].tag = (uint32_t)(hv >> 32);
 				break;
 			}
-			if (s[h].tag == (uint32_t)(hv >> 32) &&
-			    same_key(&r->inc[k], &x->ip, x->type))
+			const struct inc *y = &r->inc[k];
+			if (s[h].tag == (uint32_t)(hv >> 32) && y->type == x->type &&
+			    y->v6 == x->v6 && y->ip_hi == x->ip_hi && y->ip_lo == x->ip_lo)
 				break;
 			h = (h + 1) & m;
 		}
@@ -903,7 +937,7 @@ static void fold(struct feed_run *r, const struct asn_ip *ip, uint32_t type, uin
 	}
 	struct inc *x = new_inc(r);
 	*x = *proto;
-	x->ip = *ip;
+	inc_set_ip(x, ip);
 	x->type = type;
 	x->first = t;
 	x->last = t;
@@ -945,6 +979,7 @@ void feed_run_free(struct feed_run *r)
 	free(r->slots);
 	free(r->lab.v);
 	free(r->undo.v);
+	free(r->db_id);
 	free(r);
 }
 
@@ -1497,6 +1532,8 @@ static int merge_stored(void *ctx, const struct incident_row *row)
 {
 	struct merge_ctx *m = ctx;
 	struct feed_run *r = m->r;
+	if (!r->db_id)
+		r->db_id = xcalloc(r->ninc + 1, sizeof *r->db_id);
 	struct asn_ip ip;
 	if (asn_parse_ip(row->ip, strlen(row->ip), &ip))
 		return 0;
@@ -1505,7 +1542,7 @@ static int merge_stored(void *ctx, const struct incident_row *row)
 	size_t s = find_slot(r, &ip, type, &tag);
 	for (int32_t i = r->slots[s].idx; i >= 0; i = r->inc[i].next) {
 		struct inc *x = &r->inc[i];
-		if (x->db_id)
+		if (r->db_id[i])
 			continue;
 		int64_t nf = row->first_time < x->first ? row->first_time : x->first;
 		int64_t nl = row->last_time > x->last ? row->last_time : x->last;
@@ -1515,7 +1552,7 @@ static int merge_stored(void *ctx, const struct incident_row *row)
 		x->last = nl;
 		uint64_t ev = (uint64_t)x->events + (uint64_t)(row->events > 0 ? row->events : 0);
 		x->events = ev > UINT32_MAX ? UINT32_MAX : (uint32_t)ev;
-		x->db_id = row->id;
+		r->db_id[i] = row->id;
 		x->dirty = 1;
 		return 0;
 	}
@@ -1556,6 +1593,8 @@ static int merge_block(void *ctx, struct incident_block *b)
 {
 	struct bmerge_ctx *m = ctx;
 	struct feed_run *r = m->r;
+	if (!r->db_id)
+		r->db_id = xcalloc(r->ninc + 1, sizeof *r->db_id);
 	uint32_t map[256];
 	size_t nmap = b->nlabels < 256 ? b->nlabels : 256;
 	for (size_t i = 0; i < nmap; i++)
@@ -1577,7 +1616,7 @@ static int merge_block(void *ctx, struct incident_block *b)
 		size_t s = find_slot(r, &c->ip, type, &tag);
 		for (int32_t k = r->slots[s].idx; k >= 0; k = r->inc[k].next) {
 			struct inc *x = &r->inc[k];
-			if (x->db_id)
+			if (r->db_id[k])
 				continue;
 			int64_t nf = c->first < x->first ? c->first : x->first;
 			int64_t nl = c->last > x->last ? c->last : x->last;
@@ -1587,7 +1626,7 @@ static int merge_block(void *ctx, struct incident_block *b)
 			c->last = nl;
 			uint64_t ev = (uint64_t)c->events + (uint64_t)x->events;
 			c->events = ev > UINT32_MAX ? UINT32_MAX : (uint32_t)ev;
-			x->db_id = INCIDENT_BLOCK_ID(b->id, (int64_t)i);
+			r->db_id[k] = INCIDENT_BLOCK_ID(b->id, (int64_t)i);
 			x->dirty = 0;
 			m->merged++;
 			changed = 1;
@@ -1611,7 +1650,7 @@ static int write_blocks(struct feed_run *r, long *written)
 {
 	size_t n = 0;
 	for (size_t i = 0; i < r->ninc; i++)
-		n += r->inc[i].dirty && !r->inc[i].db_id;
+		n += r->inc[i].dirty && !(r->db_id && r->db_id[i]);
 	*written = (long)n;
 	if (!n)
 		return STORE_OK;
@@ -1633,7 +1672,7 @@ static int write_blocks(struct feed_run *r, long *written)
 	}
 	size_t k = 0;
 	for (size_t i = 0; i < r->ninc; i++)
-		if (r->inc[i].dirty && !r->inc[i].db_id)
+		if (r->inc[i].dirty && !(r->db_id && r->db_id[i]))
 			a[k++] = (uint64_t)r->inc[i].asn << 32 | i;
 	size_t *cnt = xmalloc(65537 * sizeof *cnt);
 	for (int sh = 32; sh < 64; sh += 16) {
@@ -1673,7 +1712,7 @@ static int write_blocks(struct feed_run *r, long *written)
 			struct inc *x = &r->inc[a[i++]];
 			x->dirty = 0;
 			struct incident_rec *c = &v[m++];
-			c->ip = x->ip;
+			inc_ip(x, &c->ip);
 			c->asn = x->asn;
 			c->type = x->type;
 			c->source = x->source;
@@ -1732,13 +1771,14 @@ int feed_run_commit(struct feed_run *r, struct feed_totals *tot, char *why, size
 	struct incident_writer *w = NULL;
 	for (size_t i = 0; i < r->ninc; i++) {
 		struct inc *x = &r->inc[i];
-		if (!x->dirty || x->db_id <= 0 || x->db_id >= INCIDENT_BLOCK_BASE)
+		int64_t id = r->db_id ? r->db_id[i] : 0;
+		if (!x->dirty || id <= 0 || id >= INCIDENT_BLOCK_BASE)
 			continue;
 		if (!w && !(w = store_incident_writer(st))) {
 			snprintf(why, whylen, "%s", store_notify_errmsg(st));
 			goto fail;
 		}
-		if (store_incident_update(w, x->db_id, x->first, x->last, x->events) != STORE_OK) {
+		if (store_incident_update(w, id, x->first, x->last, x->events) != STORE_OK) {
 			snprintf(why, whylen, "writing incidents: %s", store_notify_errmsg(st));
 			store_incident_writer_free(w);
 			goto fail;
@@ -1769,12 +1809,16 @@ int feed_run_commit(struct feed_run *r, struct feed_totals *tot, char *why, size
 	for (size_t i = 0; i < bm.ndirty; i++)
 		block_release(&bm.dirty[i]);
 	free(bm.dirty);
+	free(r->db_id); /* merges are done (and written) */
+	r->db_id = NULL;
 	tot->unrouted = r->unrouted;
 	return 0;
 fail:
 	for (size_t i = 0; i < bm.ndirty; i++)
 		block_release(&bm.dirty[i]);
 	free(bm.dirty);
+	free(r->db_id);
+	r->db_id = NULL;
 	store_rollback(st);
 	return -1;
 }
