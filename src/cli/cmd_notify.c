@@ -128,7 +128,8 @@ static int iso_fast(int64_t t, char out[32])
 	y += m <= 2;
 	if (y < 1000 || y > 9999)
 		return 0;
-	int v[6] = {(int)y, (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60), (int)(sod % 60)};
+	int v[6] = {(int)y,	    (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
+		    (int)(sod % 60)};
 	static const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
 	char *o = out;
 	o[0] = (char)('0' + v[0] / 1000);
@@ -212,8 +213,8 @@ static void jstr_or_null(struct buf *o, const char *key, const char *s)
  * JSON_ENSURE_ASCII) writes it, without building a json_t per batch
  * (a tenth of `plan --json` on 50,000 batches). 0 when a string needs
  * escaping: the caller then uses jansson. */
-static int plan_line_fast(struct buf *o, const struct plan_batch *b, const char *due,
-			  const char *f, const char *l)
+static int plan_line_fast(struct buf *o, const struct plan_batch *b, const char *due, const char *f,
+			  const char *l)
 {
 	const struct contact *ct = b->contact;
 	if (ct && (!plain_json(ct->address) || !plain_json(ct->language) || !plain_json(ct->key) ||

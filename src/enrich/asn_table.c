@@ -90,7 +90,7 @@ struct asn_table {
 		uint32_t start, asn;
 	} * sa4;
 	uint32_t *asn6;
-	void *map;	       /* mmap'd compiled file, or NULL */
+	void *map; /* mmap'd compiled file, or NULL */
 	size_t maplen;
 	void *owned[8]; /* heap arrays when built in memory */
 };

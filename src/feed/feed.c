@@ -353,8 +353,8 @@ static int clock_of(const char *s, int *sec_of_day)
 {
 	int h, mi, sec;
 	if ((s[10] != ' ' && s[10] != 'T' && s[10] != 't') || s[13] != ':' || s[16] != ':' ||
-	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec) ||
-	    h > 23 || mi > 59 || sec > 60)
+	    digits(s + 11, 2, &h) || digits(s + 14, 2, &mi) || digits(s + 17, 2, &sec) || h > 23 ||
+	    mi > 59 || sec > 60)
 		return -1;
 	*sec_of_day = h * 3600 + mi * 60 + sec;
 	return 0;
@@ -369,7 +369,8 @@ static int get_time(struct feed_parser *p, const char *s, size_t n, int64_t *t)
 	/* Shadowserver's "2024-06-01 13:26:50": same day as the last one, so
 	 * only the clock differs (the same checks as feed_parse_time) */
 	int sod;
-	if (n == 19 && p->day_val != INT64_MIN && !memcmp(s, p->day, 10) && clock_of(s, &sod) == 0) {
+	if (n == 19 && p->day_val != INT64_MIN && !memcmp(s, p->day, 10) &&
+	    clock_of(s, &sod) == 0) {
 		*t = p->day_val + sod;
 		return 0;
 	}
@@ -784,7 +785,8 @@ static uint64_t key_hash_raw(int v6, uint64_t hi, uint64_t lo, uint32_t type)
 
 static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
 {
-	return ip->v6 ? key_hash_raw(1, ip->a6.hi, ip->a6.lo, type) : key_hash_raw(0, 0, ip->v4, type);
+	return ip->v6 ? key_hash_raw(1, ip->a6.hi, ip->a6.lo, type)
+		      : key_hash_raw(0, 0, ip->v4, type);
 }
 
 static int same_key(const struct inc *a, const struct asn_ip *ip, uint32_t type)
@@ -1172,7 +1174,10 @@ static int lines_next(struct lines *s, const char **line, size_t *len, int *tool
 static int is_compressed(const unsigned char *p, size_t n)
 {
 	return (n >= 2 && p[0] == 0x1f && p[1] == 0x8b) || (n >= 3 && !memcmp(p, "BZh", 3)) ||
-	       (n >= 6 && !memcmp(p, "\xfd" "7zXZ\0", 6)) ||
+	       (n >= 6 && !memcmp(p,
+				  "\xfd"
+				  "7zXZ\0",
+				  6)) ||
 	       (n >= 4 && !memcmp(p, "\x28\xb5\x2f\xfd", 4)) ||
 	       (n >= 4 && !memcmp(p, "\x04\x22\x4d\x18", 4));
 }
@@ -1455,8 +1460,8 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 			e->port = (uint16_t)raw.port;
 			e->feed_asn = raw.feed_asn;
 			if (raw.type_len) {
-				e->type =
-				    label_id(r, &ct, raw.type, raw.type_len, &type_id, p->default_type);
+				e->type = label_id(r, &ct, raw.type, raw.type_len, &type_id,
+						   p->default_type);
 			} else {
 				if (type_id == UINT32_MAX)
 					type_id = intern(&r->lab, p->default_type);

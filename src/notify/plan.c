@@ -44,7 +44,7 @@ struct pctx {
 	size_t nk4, capk4;
 	uint32_t *run, *tmp; /* the current run's IPv4 addresses, sort scratch */
 	size_t nrun, caprun;
-	uint32_t run_group; /* UINT32_MAX: no run open */
+	uint32_t run_group;   /* UINT32_MAX: no run open */
 	unsigned char *gruns; /* per group: runs seen (saturating at 2) */
 	long *d4;	      /* per group: distinct IPv4 addresses */
 	size_t capg;

@@ -194,15 +194,15 @@ static void test_blocks(struct test_state *t)
 	 * 192.0.2.1 AS64500 x/y/y +0 span 10, 3 events, port 80; then
 	 * 2001:db8::1 AS64501 y/x/x +0 span 0, 1 event */
 	static const unsigned char sib1[] = {
-	    'S', 'I', 'B', '1', 2, 1, 'x', 1, 'y', 2, 0xd0, 0x0f,
-	    2, 192, 0, 2, 1, 0xf4, 0xf7, 0x03, 0, 1, 1, 0, 20, 3, 80,
-	    1, 0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1,
-	    0xf5, 0xf7, 0x03, 1, 0, 0, 0, 0, 1};
+	    'S',  'I',	'B', '1', 2, 1, 'x', 1, 'y',  2,    0xd0, 0x0f, 2,    192,  0, 2, 1, 0xf4,
+	    0xf7, 0x03, 0,   1,	  1, 0, 20,  3, 80,   1,    0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0,
+	    0,	  0,	0,   0,	  0, 0, 0,   1, 0xf5, 0xf7, 0x03, 1,	0,    0,    0, 0, 1};
 	sqlite3_stmt *q = NULL;
-	sqlite3_prepare_v2(store_sqlite(st),
-			   "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,max_last,"
-			   "data) VALUES(64500,64501,2,2,1000,1010,?)",
-			   -1, &q, NULL);
+	sqlite3_prepare_v2(
+	    store_sqlite(st),
+	    "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,max_last,"
+	    "data) VALUES(64500,64501,2,2,1000,1010,?)",
+	    -1, &q, NULL);
 	sqlite3_bind_blob(q, 1, sib1, sizeof sib1, SQLITE_STATIC);
 	CHECK(t, sqlite3_step(q) == SQLITE_DONE);
 	sqlite3_finalize(q);
@@ -220,10 +220,11 @@ static void test_blocks(struct test_state *t)
 	}
 	/* a damaged blob is an error, not a wild read */
 	q = NULL;
-	sqlite3_prepare_v2(store_sqlite(st),
-			   "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,max_last,"
-			   "data) VALUES(1,1,2,2,0,0,?)",
-			   -1, &q, NULL);
+	sqlite3_prepare_v2(
+	    store_sqlite(st),
+	    "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,max_last,"
+	    "data) VALUES(1,1,2,2,0,0,?)",
+	    -1, &q, NULL);
 	sqlite3_bind_blob(q, 1, sib1, sizeof sib1 - 3, SQLITE_STATIC);
 	CHECK(t, sqlite3_step(q) == SQLITE_DONE);
 	sqlite3_finalize(q);
