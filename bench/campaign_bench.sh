@@ -18,7 +18,7 @@ SIZES=${2:-"1000 10000 50000 200000"}
 RUNS=${RUNS:-3}
 CPU=${CPU:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BIN="$ROOT/$BUILD/shield"
+case "$BUILD" in /*) BIN="$BUILD/shield" ;; *) BIN="$ROOT/$BUILD/shield" ;; esac
 T=$(mktemp -d /tmp/shield-cbench.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 PIN=""

@@ -34,17 +34,19 @@
 #include "store/store_campaign.h"
 #include "verdict/registry.h"
 
-#define KEY_FANOUT 9	  /* campaigns per key before the key is common */
-#define MAX_CAND 64	  /* candidates gathered from the index */
-#define MAX_CANDIDATES 8  /* candidates scored */
-#define MAX_EXEMPLARS 4	  /* text signatures kept per campaign */
-#define JOIN_SCORE 0.55	  /* see score() */
-#define DF_WEAK 3	  /* a domain/subject key in this many campaigns is weak */
-#define CONTENT_MIN 0.15  /* text agreement below this, and no subject: penalty */
-#define TEXT_FULL 24	  /* shingles for full confidence in a text match */
-#define MAX_TOP_IND 32	  /* indicator counters kept per campaign */
-#define MAX_SUBJECTS 5	  /* sample subjects kept per campaign */
-#define MAX_MERGE_HOPS 16 /* merged_into chain followed */
+#define KEY_FANOUT 9	    /* campaigns per key before the key is common */
+#define MAX_CAND 64	    /* candidates gathered from the index */
+#define MAX_CANDIDATES 8    /* candidates scored */
+#define MAX_EXEMPLARS 4	    /* text signatures kept per campaign */
+#define JOIN_SCORE 0.55	    /* see score() */
+#define DF_WEAK 3	    /* a domain/subject key in this many campaigns is weak */
+#define SUBJ_SPECIFIC 4	    /* words: a subject this long is rarely shared by chance */
+#define SUBJ_SPECIFIC_W 0.5 /* its weight (a short one: 0.3) */
+#define CONTENT_MIN 0.15    /* text agreement below this, and no subject: penalty */
+#define TEXT_FULL 24	    /* shingles for full confidence in a text match */
+#define MAX_TOP_IND 32	    /* indicator counters kept per campaign */
+#define MAX_SUBJECTS 5	    /* sample subjects kept per campaign */
+#define MAX_MERGE_HOPS 16   /* merged_into chain followed */
 /* Cache sizes bound ingest memory (the 1 GB mbox must stay under 100 MB
  * peak RSS): 2^18 key slots of 88 bytes are 23 MB, and a full cache is
  * emptied, not grown (later lookups go to the store's index). */
@@ -92,6 +94,7 @@ struct ccache_ent {
 	int nrecent;
 	int64_t recent[RECENT_TIMES]; /* newest member times, newest first */
 	char brand[128];	      /* majority brand of rec.agg ("" none) */
+	int has_land;		      /* some member had a landing domain */
 };
 
 struct campaign_engine {
@@ -240,6 +243,13 @@ static struct ccache_ent *ccache_put(struct campaign_engine *ce, const struct ca
 	}
 	if (!agg_major(e->aggj, "brands", e->brand, sizeof e->brand))
 		e->brand[0] = '\0';
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(e->aggj, "indicators"), k, v)
+	{
+		if (!strncmp(k, "domain:", 7))
+			e->has_land = 1;
+	}
 	return e;
 }
 
@@ -731,7 +741,7 @@ static const double kind_weight[CK_NKINDS] = {
  *   different one takes 0.3 off; when both texts and subjects disagree
  *   (another lure on the same infrastructure) 0.2 more. */
 static double score(const struct cfeat *f, const struct campaign_rec *c, unsigned kinds,
-		    const char *brand, const char *cbrand)
+		    const char *brand, const char *cbrand, int c_has_land)
 {
 	if (kinds & ((1u << CK_MSG) | (1u << CK_ATTACH)))
 		return 2.0;
@@ -751,8 +761,14 @@ static double score(const struct cfeat *f, const struct campaign_rec *c, unsigne
 		s += text < 0 ? 0.55 : 0.4;
 	if (kinds & (1u << CK_HOST))
 		s += 0.3;
+	/* a long subject is rarely shared by chance, and spam operations keep
+	 * it while they rotate bodies and senders; but a kit's subject is
+	 * also reused by other operators, who bring their own landing site:
+	 * when both sides have one and it differs, the subject counts as a
+	 * short one */
+	int land_conflict = f->nland && c_has_land && !(kinds & (1u << CK_HOST));
 	if (kinds & (1u << CK_SUBJ))
-		s += 0.3;
+		s += f->subj_words >= SUBJ_SPECIFIC && !land_conflict ? SUBJ_SPECIFIC_W : 0.3;
 	if (kinds & (1u << CK_SENDER))
 		s += 0.15;
 	if (kinds & (1u << CK_LINK))
@@ -839,7 +855,8 @@ static int choose(struct campaign_engine *ce, const struct cfeat *f, const char 
 		}
 		/* load_live() just cached r: its entry holds the majority brand */
 		const struct ccache_ent *e = ccache_get(ce, r.id);
-		double s = score(f, &r, cand[i].kinds, brand, e && e->brand[0] ? e->brand : NULL);
+		double s = score(f, &r, cand[i].kinds, brand, e && e->brand[0] ? e->brand : NULL,
+				 e && e->has_land);
 		if (s >= JOIN_SCORE && s > best && (!*chosen || r.id != c->id)) {
 			if (*chosen)
 				campaign_rec_release(c);
@@ -1027,6 +1044,8 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 		cr->last_seen = t;
 	add_exemplar(cr, f);
 	agg_fold(e->aggj, info);
+	if (f->nland)
+		e->has_land = 1;
 	if (!agg_major(e->aggj, "brands", e->brand, sizeof e->brand))
 		e->brand[0] = '\0';
 	snprintf(cr->state, sizeof cr->state, "%s",

@@ -506,9 +506,19 @@ void cfeat_extract(struct cfeat *f, const struct result *r, const struct ignore_
 		}
 	}
 	subject_template(r->subject, f->subj_tmpl, sizeof f->subj_tmpl);
-	size_t letters = 0;
-	for (const char *p = f->subj_tmpl; *p; p++)
-		letters += isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80;
+	size_t letters = 0, run = 0;
+	for (const char *p = f->subj_tmpl;; p++) {
+		int l = *p && (isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80);
+		letters += l;
+		if (l) {
+			run++;
+			continue;
+		}
+		f->subj_words += run >= 2;
+		run = 0;
+		if (!*p)
+			break;
+	}
 	if (letters >= 6)
 		add_key(f, CK_SUBJ, chash(CK_SUBJ, f->subj_tmpl, strlen(f->subj_tmpl)));
 	text_signature(f, r->body_text, r->language ? NULL : votes);
