@@ -558,6 +558,44 @@ uint32_t asn_table_find4(const struct asn_table *t, uint32_t ip)
 	return ub ? s[ub - 1].asn : 0;
 }
 
+void asn_table_find4_batch(const struct asn_table *t, const uint32_t *ip, uint32_t *out, size_t n)
+{
+	enum { MAXB = 4096 };
+	uint32_t lo[MAXB], cnt[MAXB];
+	if (n > MAXB) {
+		for (size_t i = 0; i < n; i++)
+			out[i] = asn_table_find4(t, ip[i]);
+		return;
+	}
+	for (size_t i = 0; i < n; i++)
+		__builtin_prefetch(&t->idx4[ip[i] >> (32 - IDX4_BITS)]);
+	for (size_t i = 0; i < n; i++) {
+		uint32_t k = ip[i] >> (32 - IDX4_BITS);
+		lo[i] = t->idx4[k];
+		cnt[i] = t->idx4[k + 1] - lo[i];
+		/* the segment before the bucket and the middle of the bucket:
+		 * usually one line holds the whole search */
+		__builtin_prefetch(&t->sa4[lo[i] ? lo[i] - 1 : 0]);
+		__builtin_prefetch(&t->sa4[lo[i] + cnt[i] / 2]);
+	}
+	const struct seg_asn *s = t->sa4;
+	for (size_t i = 0; i < n; i++) {
+		uint32_t m = cnt[i];
+		if (m == 0) {
+			out[i] = lo[i] ? s[lo[i] - 1].asn : 0;
+			continue;
+		}
+		const struct seg_asn *b = s + lo[i];
+		while (m > 1) {
+			uint32_t half = m / 2;
+			b = b[half].start <= ip[i] ? b + half : b;
+			m -= half;
+		}
+		size_t ub = (size_t)(b - s) + (b->start <= ip[i]);
+		out[i] = ub ? s[ub - 1].asn : 0;
+	}
+}
+
 static uint32_t seg_index6(const struct asn_table *t, struct u128 ip)
 {
 	uint32_t k = (uint32_t)(ip.hi >> (64 - IDX6_BITS));

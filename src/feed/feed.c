@@ -1284,16 +1284,26 @@ struct fev {
 static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
 {
 	enum { B = 512 };
-	uint32_t asns[B];
+	uint32_t asns[B], v4[B];
 	uint64_t hvs[B];
+	size_t n4 = 0;
 	for (size_t i = 0; i < n; i++)
-		asns[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6)
-				       : asn_table_find4(r->t, evs[i].ip.v4);
+		if (!evs[i].ip.v6)
+			v4[n4++] = evs[i].ip.v4;
+	asn_table_find4_batch(r->t, v4, v4, n4);
+	for (size_t i = 0, j = 0; i < n; i++)
+		asns[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6) : v4[j++];
 	if ((r->ninc + n) * 2 > r->nslots)
 		rehash(r, (r->ninc + n) * 2);
 	for (size_t i = 0; i < n; i++) {
 		hvs[i] = key_hash(&evs[i].ip, evs[i].type);
 		__builtin_prefetch(&r->slots[hvs[i] & (r->nslots - 1)]);
+	}
+	/* then the newest incident of each key, which same_key reads */
+	for (size_t i = 0; i < n; i++) {
+		int32_t k = r->slots[hvs[i] & (r->nslots - 1)].idx;
+		if (k >= 0)
+			__builtin_prefetch(&r->inc[k]);
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct fev *ev = &evs[i];
