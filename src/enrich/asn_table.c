@@ -372,13 +372,14 @@ static int cmp_name(const void *a, const void *b)
 	return x->off < y->off ? 1 : (x->off > y->off ? -1 : 0);
 }
 
-/* big_alloc - n bytes on transparent huge pages when large (fewer TLB
- * misses for lookups at random); released with free(). */
+/* big_alloc - n bytes on transparent huge pages from 1 MiB (fewer TLB
+ * misses for lookups at random, one fault instead of 256 or more);
+ * released with free(). */
 static void *big_alloc(size_t n)
 {
 	const size_t huge = (size_t)2 << 20;
 	void *p = NULL;
-	if (n < huge || posix_memalign(&p, huge, (n + huge - 1) & ~(huge - 1)))
+	if (n < huge / 2 || posix_memalign(&p, huge, (n + huge - 1) & ~(huge - 1)))
 		return xmalloc(n ? n : 1);
 	madvise(p, (n + huge - 1) & ~(huge - 1), MADV_HUGEPAGE);
 	return p;
@@ -398,7 +399,7 @@ static void build_index4(struct asn_table *t)
 		t->sa4[j].asn = rec_asn4(t, j);
 	}
 	size_t nb = (size_t)1 << IDX4_BITS;
-	t->idx4 = xmalloc((nb + 1) * sizeof *t->idx4);
+	t->idx4 = big_alloc((nb + 1) * sizeof *t->idx4);
 	size_t j = 0;
 	for (size_t k = 0; k <= nb; k++) {
 		uint64_t key = (uint64_t)k << (32 - IDX4_BITS);
