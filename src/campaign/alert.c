@@ -234,18 +234,28 @@ int alerter_raise(struct alerter *a, const struct calert *al)
 {
 	char first[32];
 	iso(al->first_seen, first);
-	fprintf(stderr,
-		"shield: alert: campaign %lld reached %ld reports (%d within %d minutes, %.1f/h),"
-		" brand %s, first seen %s",
-		(long long)al->campaign_id, al->reports, al->window_reports, al->window_minutes,
-		al->per_hour, al->brand ? al->brand : "unknown", first);
+	/* one write of the whole line: stderr is unbuffered, and a character
+	 * at a time cost more than the clustering of the report */
+	char line[1200];
+	size_t o = (size_t)snprintf(
+	    line, sizeof line,
+	    "shield: alert: campaign %lld reached %ld reports (%d within %d minutes, %.1f/h),"
+	    " brand %.128s, first seen %s",
+	    (long long)al->campaign_id, al->reports, al->window_reports, al->window_minutes,
+	    al->per_hour, al->brand ? al->brand : "unknown", first);
+	if (o >= sizeof line)
+		o = sizeof line - 1;
 	for (int i = 0; i < al->nindicators && i < 3; i++) {
-		fputs(i ? ", " : "; block ", stderr);
+		const char *sep = i ? ", " : "; block ";
+		for (; *sep && o + 1 < sizeof line; sep++)
+			line[o++] = *sep;
 		/* indicators come from reports: no control bytes on the log */
-		for (const char *p = al->indicators[i]; *p && p - al->indicators[i] < 200; p++)
-			fputc((unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p, stderr);
+		for (const char *p = al->indicators[i];
+		     *p && p - al->indicators[i] < 200 && o + 1 < sizeof line; p++)
+			line[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 	}
-	fputc('\n', stderr);
+	line[o++] = '\n';
+	fwrite(line, 1, o, stderr);
 	if (!a || (!a->webhook && !a->email))
 		return 0;
 	char *body = alert_json(al);

@@ -34,17 +34,19 @@
 #include "store/store_campaign.h"
 #include "verdict/registry.h"
 
-#define KEY_FANOUT 9	       /* campaigns per key before the key is common */
-#define MAX_CAND 64	       /* candidates gathered from the index */
-#define MAX_CANDIDATES 8       /* candidates scored */
-#define MAX_EXEMPLARS 4	       /* text signatures kept per campaign */
-#define JOIN_SCORE 0.55	       /* see score() */
-#define DF_WEAK 3	       /* a domain/subject key in this many campaigns is weak */
-#define CONTENT_MIN 0.15       /* text agreement below this, and no subject: penalty */
-#define TEXT_FULL 24	       /* shingles for full confidence in a text match */
-#define MAX_TOP_IND 32	       /* indicator counters kept per campaign */
-#define MAX_SUBJECTS 5	       /* sample subjects kept per campaign */
-#define MAX_MERGE_HOPS 16      /* merged_into chain followed */
+#define KEY_FANOUT 9	    /* campaigns per key before the key is common */
+#define MAX_CAND 64	    /* candidates gathered from the index */
+#define MAX_CANDIDATES 8    /* candidates scored */
+#define MAX_EXEMPLARS 4	    /* text signatures kept per campaign */
+#define JOIN_SCORE 0.55	    /* see score() */
+#define DF_WEAK 3	    /* a domain/subject key in this many campaigns is weak */
+#define SUBJ_SPECIFIC 4	    /* words: a subject this long is rarely shared by chance */
+#define SUBJ_SPECIFIC_W 0.5 /* its weight (a short one: 0.3) */
+#define CONTENT_MIN 0.15    /* text agreement below this, and no subject: penalty */
+#define TEXT_FULL 24	    /* shingles for full confidence in a text match */
+#define MAX_TOP_IND 32	    /* indicator counters kept per campaign */
+#define MAX_SUBJECTS 5	    /* sample subjects kept per campaign */
+#define MAX_MERGE_HOPS 16   /* merged_into chain followed */
 /* Cache sizes bound ingest memory (the 1 GB mbox must stay under 100 MB
  * peak RSS): 2^18 key slots of 88 bytes are 23 MB, and a full cache is
  * emptied, not grown (later lookups go to the store's index). */
@@ -69,7 +71,7 @@
  *   - pins: looked up only when the store holds any.
  * Analyst decisions (merge, split, re-cluster) empty the caches. */
 
-static const char *agg_major(const char *agg_text, const char *field, char *out, size_t outsz);
+static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz);
 
 struct kslot {
 	uint64_t key; /* 0: empty */
@@ -84,11 +86,15 @@ struct kcache {
 };
 
 struct ccache_ent {
-	struct campaign_rec rec; /* rec.id 0: empty; rec.agg owned */
+	struct campaign_rec rec; /* rec.id 0: empty; rec.agg always NULL (see aggj) */
+	json_t *aggj;		 /* the aggregates, parsed once and updated in place (owned):
+				  * re-parsing the stored text per report cost more than the
+				  * rest of the placement */
 	int complete;		 /* every member of this run is in recent[] */
 	int nrecent;
 	int64_t recent[RECENT_TIMES]; /* newest member times, newest first */
 	char brand[128];	      /* majority brand of rec.agg ("" none) */
+	int has_land;		      /* some member had a landing domain */
 };
 
 struct campaign_engine {
@@ -100,6 +106,7 @@ struct campaign_engine {
 	struct campaign_config cfg;
 	int disabled;  /* $SHIELD_CAMPAIGN_DISABLE: benchmark baseline only */
 	int64_t clock; /* replay: campaign time of the current report (0: none) */
+	int alerted;   /* the last campaign_assign() raised an alert */
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
@@ -209,31 +216,40 @@ static void ccache_clear(struct campaign_engine *ce)
 	if (!ce->cc)
 		return;
 	for (size_t i = 0; i < CC_SLOTS; i++)
-		campaign_rec_release(&ce->cc[i].rec);
+		json_decref(ce->cc[i].aggj);
 	memset(ce->cc, 0, CC_SLOTS * sizeof *ce->cc);
 }
 
-static void rec_copy(struct campaign_rec *dst, const struct campaign_rec *src)
-{
-	*dst = *src;
-	dst->agg = src->agg ? xstrdup(src->agg) : NULL;
-}
-
-/* ccache_put - remember c (a copy); complete: c started in this run. */
+/* ccache_put - remember c (a copy; its agg text is parsed into the entry,
+ * not kept); complete: c started in this run. */
 static struct ccache_ent *ccache_put(struct campaign_engine *ce, const struct campaign_rec *c,
 				     int complete)
 {
 	struct ccache_ent *e = &ce->cc[(uint64_t)c->id % CC_SLOTS];
 	if (e->rec.id != c->id) {
-		campaign_rec_release(&e->rec);
+		json_decref(e->aggj);
 		memset(e, 0, sizeof *e);
 		e->complete = complete;
 	} else {
-		free(e->rec.agg);
+		json_decref(e->aggj);
 	}
-	rec_copy(&e->rec, c);
-	if (!agg_major(c->agg, "brands", e->brand, sizeof e->brand))
+	e->rec = *c;
+	e->rec.agg = NULL;
+	json_error_t je;
+	e->aggj = c->agg ? json_loads(c->agg, 0, &je) : NULL;
+	if (!json_is_object(e->aggj)) {
+		json_decref(e->aggj);
+		e->aggj = json_object();
+	}
+	if (!agg_major(e->aggj, "brands", e->brand, sizeof e->brand))
 		e->brand[0] = '\0';
+	const char *k;
+	json_t *v;
+	json_object_foreach(json_object_get(e->aggj, "indicators"), k, v)
+	{
+		if (!strncmp(k, "domain:", 7))
+			e->has_land = 1;
+	}
 	return e;
 }
 
@@ -243,17 +259,29 @@ static struct ccache_ent *ccache_get(struct campaign_engine *ce, int64_t id)
 	return e->rec.id == id && id ? e : NULL;
 }
 
-/* get_rec - one campaign row, through the cache. */
-static int get_rec(struct campaign_engine *ce, int64_t id, struct campaign_rec *c)
+/* ccache_load - the cache entry of campaign id, read from the store on a
+ * miss; NULL on a store failure. */
+static struct ccache_ent *ccache_load(struct campaign_engine *ce, int64_t id)
 {
 	struct ccache_ent *e = ccache_get(ce, id);
-	if (e) {
-		rec_copy(c, &e->rec);
-		return 0;
-	}
-	if (store_campaign_get(ce->sc, id, c) < 0)
+	if (e)
+		return e;
+	struct campaign_rec c;
+	if (store_campaign_get(ce->sc, id, &c) < 0)
+		return NULL;
+	e = ccache_put(ce, &c, 0);
+	campaign_rec_release(&c);
+	return e;
+}
+
+/* get_rec - one campaign row, through the cache. c->agg is left NULL: the
+ * aggregates stay in the cache entry (ccache_load). */
+static int get_rec(struct campaign_engine *ce, int64_t id, struct campaign_rec *c)
+{
+	struct ccache_ent *e = ccache_load(ce, id);
+	if (!e)
 		return -1;
-	ccache_put(ce, c, 0);
+	*c = e->rec;
 	return 0;
 }
 
@@ -396,8 +424,159 @@ static int feat_unpack(struct cfeat *f, const unsigned char *in, size_t n)
 
 /* ---- aggregates (JSON) ------------------------------------------------ */
 
-/* member_info - what a campaign keeps of one report, as JSON text. */
-static char *member_info(const struct result *r, const struct cfeat *f)
+/* The aggregates are written with every report; jansson's generic dumper
+ * (sorted keys) was the largest single cost of placing a report, so the
+ * two levels they have (an object of counters or of a string array) are
+ * written here, byte for byte as json_dumps(JSON_COMPACT | JSON_SORT_KEYS)
+ * would; any other shape falls back to jansson. */
+struct sbuf {
+	char *p;
+	size_t n, cap;
+};
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->n + n + 1 > b->cap) {
+		while (b->n + n + 1 > b->cap)
+			b->cap = b->cap ? b->cap * 2 : 1024;
+		b->p = xrealloc(b->p, b->cap);
+	}
+	memcpy(b->p + b->n, s, n);
+	b->n += n;
+	b->p[b->n] = '\0';
+}
+
+static void sb_str(struct sbuf *b, const char *s, size_t n)
+{
+	sb_put(b, "\"", 1);
+	size_t run = 0; /* bytes copied as they are */
+	for (size_t i = 0; i < n; i++) {
+		unsigned char c = (unsigned char)s[i];
+		if (c >= 0x20 && c != '"' && c != '\\')
+			continue;
+		sb_put(b, s + run, i - run);
+		char esc[8];
+		const char *e = c == '"'    ? "\\\""
+				: c == '\\' ? "\\\\"
+				: c == '\b' ? "\\b"
+				: c == '\f' ? "\\f"
+				: c == '\n' ? "\\n"
+				: c == '\r' ? "\\r"
+				: c == '\t' ? "\\t"
+					    : NULL;
+		if (!e) {
+			snprintf(esc, sizeof esc, "\\u%04X", c);
+			e = esc;
+		}
+		sb_put(b, e, strlen(e));
+		run = i + 1;
+	}
+	sb_put(b, s + run, n - run);
+	sb_put(b, "\"", 1);
+}
+
+static int cmp_key(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+#define DUMP_MAX_KEYS 64 /* more in one object: not ours, use jansson */
+
+/* sorted_keys - the keys of object o in strcmp order; -1 when too many. */
+static int sorted_keys(const json_t *o, const char **keys)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+	json_object_foreach((json_t *)o, k, v)
+	{
+		if (n == DUMP_MAX_KEYS)
+			return -1;
+		keys[n++] = k;
+	}
+	qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+	return n;
+}
+
+/* dump_value - one value of the aggregates; 0, or -1 for a shape this
+ * writer does not handle. */
+static int dump_value(struct sbuf *b, const json_t *v)
+{
+	char num[32];
+	if (json_is_integer(v)) {
+		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
+		sb_put(b, num, (size_t)n);
+		return 0;
+	}
+	if (json_is_string(v)) {
+		sb_str(b, json_string_value(v), json_string_length(v));
+		return 0;
+	}
+	if (json_is_array(v)) {
+		sb_put(b, "[", 1);
+		for (size_t i = 0; i < json_array_size(v); i++) {
+			const json_t *x = json_array_get(v, i);
+			if (!json_is_string(x))
+				return -1;
+			if (i)
+				sb_put(b, ",", 1);
+			sb_str(b, json_string_value(x), json_string_length(x));
+		}
+		sb_put(b, "]", 1);
+		return 0;
+	}
+	if (json_is_object(v)) {
+		const char *keys[DUMP_MAX_KEYS];
+		int n = sorted_keys(v, keys);
+		if (n < 0)
+			return -1;
+		sb_put(b, "{", 1);
+		for (int i = 0; i < n; i++) {
+			const json_t *x = json_object_get(v, keys[i]);
+			if (!json_is_integer(x))
+				return -1;
+			if (i)
+				sb_put(b, ",", 1);
+			sb_str(b, keys[i], strlen(keys[i]));
+			sb_put(b, ":", 1);
+			dump_value(b, x);
+		}
+		sb_put(b, "}", 1);
+		return 0;
+	}
+	return -1;
+}
+
+/* agg_dump - the stored text of the aggregates (malloc'd); keys sorted so
+ * the text is the same whatever order the values arrived in. */
+static char *agg_dump(const json_t *agg)
+{
+	const char *keys[DUMP_MAX_KEYS];
+	int n = json_is_object(agg) ? sorted_keys(agg, keys) : -1;
+	struct sbuf b = {NULL, 0, 0};
+	if (n >= 0) {
+		sb_put(&b, "{", 1);
+		for (int i = 0; i < n && n >= 0; i++) {
+			if (i)
+				sb_put(&b, ",", 1);
+			sb_str(&b, keys[i], strlen(keys[i]));
+			sb_put(&b, ":", 1);
+			if (dump_value(&b, json_object_get(agg, keys[i])) < 0)
+				n = -1;
+		}
+		sb_put(&b, "}", 1);
+	}
+	if (n < 0) {
+		free(b.p);
+		return json_dumps(agg, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	return b.p;
+}
+
+/* member_info - what a campaign keeps of one report (the caller owns the
+ * object). Every string in it went through json_string(), so it is valid
+ * UTF-8 (a value that is not is left out). */
+static json_t *member_info(const struct result *r, const struct cfeat *f)
 {
 	json_t *o = json_object();
 	json_t *ind = json_array();
@@ -424,17 +603,15 @@ static char *member_info(const struct result *r, const struct cfeat *f)
 	if (r->verdict)
 		json_object_set_new(o, "v", json_string(r->verdict));
 	json_object_set_new(o, "i", ind);
-	char *s = json_dumps(o, JSON_COMPACT);
-	json_decref(o);
-	return s;
+	return o;
 }
 
+/* count_in - count value (valid UTF-8: it comes from a JSON string) in
+ * agg[field], keeping at most cap values (space-saving: a new value
+ * replaces the rarest one, ties broken by the smallest key so the result
+ * does not depend on the objects' iteration order). */
 static void count_in(json_t *agg, const char *field, const char *value, size_t cap)
 {
-	json_t *probe = value ? json_string(value) : NULL; /* NULL: not UTF-8 */
-	if (!probe)
-		return;
-	json_decref(probe);
 	json_t *m = json_object_get(agg, field);
 	if (!m) {
 		m = json_object();
@@ -442,18 +619,19 @@ static void count_in(json_t *agg, const char *field, const char *value, size_t c
 	}
 	json_t *v = json_object_get(m, value);
 	if (v) {
-		json_object_set_new(m, value, json_integer(json_integer_value(v) + 1));
+		json_integer_set(v, json_integer_value(v) + 1);
 		return;
 	}
 	long long base = 0;
-	if (json_object_size(m) >= cap) { /* space-saving: replace the rarest */
+	if (json_object_size(m) >= cap) {
 		const char *k, *mink = NULL;
 		json_t *x;
 		long long minv = -1;
 		json_object_foreach(m, k, x)
 		{
-			if (minv < 0 || json_integer_value(x) < minv) {
-				minv = json_integer_value(x);
+			long long xv = json_integer_value(x);
+			if (minv < 0 || xv < minv || (xv == minv && strcmp(k, mink) < 0)) {
+				minv = xv;
 				mink = k;
 			}
 		}
@@ -465,7 +643,43 @@ static void count_in(json_t *agg, const char *field, const char *value, size_t c
 	json_object_set_new(m, value, json_integer(base + 1));
 }
 
-/* agg_add - fold one member's info into the campaign's aggregates. */
+/* agg_fold - fold one member's info into the campaign's aggregates. */
+static void agg_fold(json_t *agg, const json_t *info)
+{
+	if (!json_is_object(info))
+		return;
+	json_t *v;
+	if ((v = json_object_get(info, "l")) && json_is_string(v))
+		count_in(agg, "languages", json_string_value(v), 16);
+	if ((v = json_object_get(info, "b")) && json_is_string(v))
+		count_in(agg, "brands", json_string_value(v), 16);
+	if ((v = json_object_get(info, "v")) && json_is_string(v))
+		count_in(agg, "verdicts", json_string_value(v), 8);
+	size_t i;
+	json_t *x;
+	json_array_foreach(json_object_get(info, "i"), i, x)
+	{
+		if (json_is_string(x))
+			count_in(agg, "indicators", json_string_value(x), MAX_TOP_IND);
+	}
+	if ((v = json_object_get(info, "s")) && json_is_string(v)) {
+		json_t *subj = json_object_get(agg, "subjects");
+		if (!subj) {
+			subj = json_array();
+			json_object_set_new(agg, "subjects", subj);
+		}
+		if (json_array_size(subj) >= MAX_SUBJECTS)
+			return;
+		json_array_foreach(subj, i, x)
+		{
+			if (json_equal(x, v))
+				return;
+		}
+		json_array_append(subj, v);
+	}
+}
+
+/* agg_add - agg_fold() on stored texts (re-building a campaign). */
 static char *agg_add(const char *agg_text, const char *info_text)
 {
 	json_error_t e;
@@ -475,62 +689,30 @@ static char *agg_add(const char *agg_text, const char *info_text)
 		agg = json_object();
 	}
 	json_t *info = info_text ? json_loads(info_text, 0, &e) : NULL;
-	if (json_is_object(info)) {
-		json_t *v;
-		if ((v = json_object_get(info, "l")) && json_is_string(v))
-			count_in(agg, "languages", json_string_value(v), 16);
-		if ((v = json_object_get(info, "b")) && json_is_string(v))
-			count_in(agg, "brands", json_string_value(v), 16);
-		if ((v = json_object_get(info, "v")) && json_is_string(v))
-			count_in(agg, "verdicts", json_string_value(v), 8);
-		size_t i;
-		json_t *x;
-		json_array_foreach(json_object_get(info, "i"), i, x)
-		{
-			if (json_is_string(x))
-				count_in(agg, "indicators", json_string_value(x), MAX_TOP_IND);
-		}
-		if ((v = json_object_get(info, "s")) && json_is_string(v)) {
-			json_t *subj = json_object_get(agg, "subjects");
-			if (!subj) {
-				subj = json_array();
-				json_object_set_new(agg, "subjects", subj);
-			}
-			int seen = 0;
-			json_array_foreach(subj, i, x)
-			{
-				if (json_equal(x, v))
-					seen = 1;
-			}
-			if (!seen && json_array_size(subj) < MAX_SUBJECTS)
-				json_array_append(subj, v);
-		}
-	}
+	agg_fold(agg, info);
 	json_decref(info);
-	char *s = json_dumps(agg, JSON_COMPACT | JSON_SORT_KEYS);
+	char *s = agg_dump(agg);
 	json_decref(agg);
 	return s;
 }
 
-/* agg_major - the most frequent value of agg[field], NULL if none; the
- * result points into a static-free buffer of the caller. */
-static const char *agg_major(const char *agg_text, const char *field, char *out, size_t outsz)
+/* agg_major - the most frequent value of agg[field] copied into out, NULL
+ * if none; ties go to the smallest value (independent of key order). */
+static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz)
 {
-	json_error_t e;
-	json_t *agg = agg_text ? json_loads(agg_text, 0, &e) : NULL;
 	const char *k, *best = NULL;
 	json_t *v;
 	long long bv = 0;
 	json_object_foreach(json_object_get(agg, field), k, v)
 	{
-		if (json_integer_value(v) > bv) {
-			bv = json_integer_value(v);
+		long long x = json_integer_value(v);
+		if (x > bv || (x == bv && best && strcmp(k, best) < 0)) {
+			bv = x;
 			best = k;
 		}
 	}
 	if (best)
 		snprintf(out, outsz, "%s", best);
-	json_decref(agg);
 	return best ? out : NULL;
 }
 
@@ -559,7 +741,7 @@ static const double kind_weight[CK_NKINDS] = {
  *   different one takes 0.3 off; when both texts and subjects disagree
  *   (another lure on the same infrastructure) 0.2 more. */
 static double score(const struct cfeat *f, const struct campaign_rec *c, unsigned kinds,
-		    const char *brand, const char *cached_brand)
+		    const char *brand, const char *cbrand, int c_has_land)
 {
 	if (kinds & ((1u << CK_MSG) | (1u << CK_ATTACH)))
 		return 2.0;
@@ -579,8 +761,14 @@ static double score(const struct cfeat *f, const struct campaign_rec *c, unsigne
 		s += text < 0 ? 0.55 : 0.4;
 	if (kinds & (1u << CK_HOST))
 		s += 0.3;
+	/* a long subject is rarely shared by chance, and spam operations keep
+	 * it while they rotate bodies and senders; but a kit's subject is
+	 * also reused by other operators, who bring their own landing site:
+	 * when both sides have one and it differs, the subject counts as a
+	 * short one */
+	int land_conflict = f->nland && c_has_land && !(kinds & (1u << CK_HOST));
 	if (kinds & (1u << CK_SUBJ))
-		s += 0.3;
+		s += f->subj_words >= SUBJ_SPECIFIC && !land_conflict ? SUBJ_SPECIFIC_W : 0.3;
 	if (kinds & (1u << CK_SENDER))
 		s += 0.15;
 	if (kinds & (1u << CK_LINK))
@@ -591,12 +779,6 @@ static double score(const struct cfeat *f, const struct campaign_rec *c, unsigne
 	 * both disagree): another lure of the same operator, not this one */
 	if (text >= 0 && text * conf < CONTENT_MIN && !(kinds & (1u << CK_SUBJ)))
 		s -= 0.2;
-	char cb[128];
-	const char *cbrand = NULL;
-	if (brand && cached_brand)
-		cbrand = *cached_brand ? cached_brand : NULL;
-	else if (brand)
-		cbrand = agg_major(c->agg, "brands", cb, sizeof cb);
 	if (brand && cbrand)
 		s += strcmp(brand, cbrand) ? -0.3 : 0.1;
 	return s;
@@ -671,8 +853,10 @@ static int choose(struct campaign_engine *ce, const struct cfeat *f, const char 
 			campaign_rec_release(&r);
 			continue;
 		}
+		/* load_live() just cached r: its entry holds the majority brand */
 		const struct ccache_ent *e = ccache_get(ce, r.id);
-		double s = score(f, &r, cand[i].kinds, brand, e ? e->brand : NULL);
+		double s = score(f, &r, cand[i].kinds, brand, e && e->brand[0] ? e->brand : NULL,
+				 e && e->has_land);
 		if (s >= JOIN_SCORE && s > best && (!*chosen || r.id != c->id)) {
 			if (*chosen)
 				campaign_rec_release(c);
@@ -717,12 +901,10 @@ static void touch(struct campaign_engine *ce, int64_t id)
 }
 
 /* top_indicators - up to max "type:value" strings by count, into out[]
- * (pointers into *hold, which the caller json_decref()s). */
-static int top_indicators(const char *agg_text, json_t **hold, const char **out, int max)
+ * (pointers into agg). */
+static int top_indicators(const json_t *agg, const char **out, int max)
 {
-	json_error_t e;
-	*hold = agg_text ? json_loads(agg_text, 0, &e) : NULL;
-	json_t *m = json_object_get(*hold, "indicators");
+	json_t *m = json_object_get(agg, "indicators");
 	int n = 0;
 	const char *k;
 	json_t *v;
@@ -731,8 +913,12 @@ static int top_indicators(const char *agg_text, json_t **hold, const char **out,
 		/* insertion sort by count, bounded by max */
 		long long c = json_integer_value(v);
 		int pos = n;
-		while (pos > 0 && json_integer_value(json_object_get(m, out[pos - 1])) < c)
+		while (pos > 0) {
+			long long p = json_integer_value(json_object_get(m, out[pos - 1]));
+			if (p > c || (p == c && strcmp(out[pos - 1], k) < 0))
+				break; /* ties: smallest first, whatever the key order */
 			pos--;
+		}
 		if (pos >= max)
 			continue;
 		int last = n < max ? n : max - 1;
@@ -745,29 +931,29 @@ static int top_indicators(const char *agg_text, json_t **hold, const char **out,
 	return n;
 }
 
-static void maybe_alert(struct campaign_engine *ce, struct campaign_rec *c, int64_t t,
-			const char *brand, const char *verdict)
+/* maybe_alert - raise the alert of campaign e when the report at time t
+ * made it cross N reports within T minutes; returns 1 when it did. */
+static int maybe_alert(struct campaign_engine *ce, struct ccache_ent *e, int64_t t,
+		       const char *brand, const char *verdict)
 {
+	struct campaign_rec *c = &e->rec;
 	int N = ce->cfg.alert_reports;
 	if (c->alerted_at || c->reports < N)
-		return;
+		return 0;
 	int64_t tn;
 	if (nth_recent(ce, c->id, N, &tn) != STORE_OK)
-		return;
+		return 0;
 	int64_t window = t - tn;
 	if (window > (int64_t)ce->cfg.alert_minutes * 60)
-		return;
+		return 0;
 	c->alerted_at = t;
-	json_t *hold = NULL;
 	const char *ind[10];
-	int nind = top_indicators(c->agg, &hold, ind, 10);
-	json_error_t e;
-	json_t *agg = c->agg ? json_loads(c->agg, 0, &e) : NULL;
+	int nind = top_indicators(e->aggj, ind, 10);
 	const char *subj[MAX_SUBJECTS];
 	int nsubj = 0;
 	size_t i;
 	json_t *x;
-	json_array_foreach(json_object_get(agg, "subjects"), i, x)
+	json_array_foreach(json_object_get(e->aggj, "subjects"), i, x)
 	{
 		if (nsubj < MAX_SUBJECTS && json_is_string(x))
 			subj[nsubj++] = json_string_value(x);
@@ -789,8 +975,7 @@ static void maybe_alert(struct campaign_engine *ce, struct campaign_rec *c, int6
 	};
 	if (!ce->cfg.replay) /* a replay measures; it does not page anyone */
 		alerter_raise(ce->al, &al);
-	json_decref(agg);
-	json_decref(hold);
+	return 1;
 }
 
 /* report_time - campaign time of r. */
@@ -807,13 +992,18 @@ static int64_t report_time(struct campaign_engine *ce, const struct result *r)
 }
 
 /* place - cluster one report given its features; shared by ingest and
- * re-clustering. info is the member's JSON; sets *cid. */
+ * re-clustering. info is the member's record (info_text its JSON text, as
+ * stored); sets *cid, and *alerted when this report raised its campaign's
+ * alert. */
 static int place(struct campaign_engine *ce, const struct cfeat *f, const char *message_sha,
-		 const char *brand, const char *verdict, int64_t t, const char *info, int64_t *cid)
+		 const char *brand, const char *verdict, int64_t t, const json_t *info,
+		 const char *info_text, int64_t *cid, int *alerted)
 {
 	struct campaign_rec c;
+	struct ccache_ent *e = NULL;
 	int common[CF_MAX_KEYS] = {0};
 	int64_t pin = 0, chosen = 0;
+	*alerted = 0;
 	int prc = ce->has_pins ? store_campaign_pin_get(ce->sc, message_sha, &pin) : STORE_DUP;
 	if (prc < 0)
 		return -1;
@@ -836,56 +1026,78 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 		snprintf(c.state, sizeof c.state, "new");
 		if (store_campaign_insert(ce->sc, &c) < 0)
 			return -1;
-		ccache_put(ce, &c, 1); /* every member of it is seen in this run */
+		e = ccache_put(ce, &c, 1); /* every member of it is seen in this run */
+	} else {
+		/* the chosen record may have left the cache while later
+		 * candidates were loaded */
+		e = ccache_load(ce, chosen);
+		if (!e)
+			return -1;
 	}
-	c.reports++;
-	if (t < c.first_seen)
-		c.first_seen = t;
-	if (t > c.last_seen)
-		c.last_seen = t;
-	add_exemplar(&c, f);
-	char *agg = agg_add(c.agg, info);
-	free(c.agg);
-	c.agg = agg;
-	snprintf(c.state, sizeof c.state, "%s",
-		 c.reports >= ce->cfg.alert_reports ? "growing" : "new");
+	/* from here on the cache entry is the record: it is updated in place
+	 * and written through (nothing below loads another campaign) */
+	struct campaign_rec *cr = &e->rec;
+	cr->reports++;
+	if (t < cr->first_seen)
+		cr->first_seen = t;
+	if (t > cr->last_seen)
+		cr->last_seen = t;
+	add_exemplar(cr, f);
+	agg_fold(e->aggj, info);
+	if (f->nland)
+		e->has_land = 1;
+	if (!agg_major(e->aggj, "brands", e->brand, sizeof e->brand))
+		e->brand[0] = '\0';
+	snprintf(cr->state, sizeof cr->state, "%s",
+		 cr->reports >= ce->cfg.alert_reports ? "growing" : "new");
 	for (int k = 0; k < f->nkeys; k++)
-		if (!common[k] && key_add(ce, f->keys[k].h, f->keys[k].kind, c.id) < 0)
+		if (!common[k] && key_add(ce, f->keys[k].h, f->keys[k].kind, cr->id) < 0)
 			goto fail;
 	unsigned char fb[FEAT_BYTES];
 	size_t fl = feat_pack(f, fb);
-	if (store_campaign_member_add(ce->sc, c.id, message_sha, t, fb, fl, info) < 0 ||
-	    store_campaign_hour_add(ce->sc, c.id, t / 3600, 1) < 0)
+	if (store_campaign_member_add(ce->sc, cr->id, message_sha, t, fb, fl, info_text) < 0 ||
+	    store_campaign_hour_add(ce->sc, cr->id, t / 3600, 1) < 0)
 		goto fail;
-	note_member(ce, c.id, t);
-	char bb[128];
-	maybe_alert(ce, &c, t, brand ? brand : agg_major(c.agg, "brands", bb, sizeof bb), verdict);
-	if (store_campaign_update(ce->sc, &c) < 0)
+	note_member(ce, cr->id, t);
+	*alerted = maybe_alert(ce, e, t, brand ? brand : e->brand[0] ? e->brand : NULL, verdict);
+	cr->agg = agg_dump(e->aggj); /* borrowed by the update only */
+	int urc = store_campaign_update(ce->sc, cr);
+	free(cr->agg);
+	cr->agg = NULL;
+	if (urc < 0)
 		goto fail;
-	ccache_put(ce, &c, 0);
-	*cid = c.id;
-	touch(ce, c.id);
-	campaign_rec_release(&c);
+	*cid = cr->id;
+	touch(ce, cr->id);
 	return 0;
 fail:
-	campaign_rec_release(&c);
+	/* the caller rolls the transaction back: forget what was cached */
+	caches_reset(ce);
 	return -1;
 }
 
 int campaign_assign(struct campaign_engine *ce, struct result *r)
 {
+	ce->alerted = 0;
 	if (ce->disabled)
 		return 0;
 	struct cfeat f;
 	cfeat_extract(&f, r, ce->il, ce->reg);
-	char *info = member_info(r, &f);
+	json_t *info = member_info(r, &f);
+	char *info_text = json_dumps(info, JSON_COMPACT);
 	int64_t cid = 0;
-	int rc = place(ce, &f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), info, &cid);
-	free(info);
+	int rc = place(ce, &f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), info,
+		       info_text, &cid, &ce->alerted);
+	free(info_text);
+	json_decref(info);
 	if (rc < 0)
 		return -1;
 	r->campaign_id = cid;
 	return 0;
+}
+
+int campaign_alerted(const struct campaign_engine *ce)
+{
+	return ce && ce->alerted;
 }
 
 /* ---- replay summary ------------------------------------------------------ */
@@ -1189,9 +1401,10 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 		json_error_t e;
 		json_t *info = json_loads(h.v[i].info, 0, &e);
 		int64_t cid;
+		int alerted;
 		ok = place(ce, &f, h.v[i].sha, json_string_value(json_object_get(info, "b")),
-			   json_string_value(json_object_get(info, "v")), h.v[i].t, h.v[i].info,
-			   &cid) == 0;
+			   json_string_value(json_object_get(info, "v")), h.v[i].t, info,
+			   h.v[i].info, &cid, &alerted) == 0;
 		json_decref(info);
 	}
 	ce->cfg.replay = saved_replay;

@@ -35,6 +35,12 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
 /* campaign_assign - set r->campaign_id (creating the campaign if needed).
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);
+/* campaign_alerted - the last campaign_assign() raised its campaign's
+ * alert (also in a replay, where nothing is sent). The alert goes out
+ * before the ingest transaction commits: an ingest that commits when this
+ * is set makes the alerted campaign visible to readers at once instead of
+ * at the end of the batch. 0 for a NULL engine. */
+int campaign_alerted(const struct campaign_engine *ce);
 
 /* campaign_set_clock - with cfg->replay, the campaign time (Unix seconds)
  * of the reports that follow (the report's Date); 0: use the message's

@@ -61,6 +61,7 @@ struct cfeat {
 	const char *sender_domain; /* NULL when absent */
 	const char *lang;	   /* r->language or a stop-word guess */
 	char subj_tmpl[160];	   /* folded subject */
+	int subj_words;		   /* words of two or more letters in subj_tmpl */
 };
 
 struct ignore_list; /* hosts and registrable domains of shared infrastructure */

@@ -284,9 +284,11 @@ static const char *const stop[][12] = {
 
 static void lang_vote(int *votes, const char *w, size_t n)
 {
+	if (n > 7) /* no stop word is longer ("account"): skip the table */
+		return;
 	for (size_t l = 0; l < NLANG; l++)
 		for (int i = 1; i < 12 && stop[l][i]; i++)
-			if (strlen(stop[l][i]) == n && !memcmp(stop[l][i], w, n))
+			if (stop[l][i][0] == w[0] && !strncmp(stop[l][i], w, n) && !stop[l][i][n])
 				votes[l]++;
 }
 
@@ -294,6 +296,7 @@ static void lang_vote(int *votes, const char *w, size_t n)
  * word 3-shingles of the folded text. */
 static void text_signature(struct cfeat *f, const char *text, int *votes)
 {
+	/* votes NULL: the language is known, no guess needed */
 	uint64_t w[3] = {0, 0, 0};
 	int nw = 0, words = 0;
 	char low[64];
@@ -321,7 +324,7 @@ static void text_signature(struct cfeat *f, const char *text, int *votes)
 			for (size_t i = 0; i < m; i++)
 				low[i] = (char)tolower(t[i]);
 			h = chash(0, low, m);
-			if (words < 400)
+			if (votes && words < 400)
 				lang_vote(votes, low, m);
 		}
 		words++;
@@ -503,12 +506,22 @@ void cfeat_extract(struct cfeat *f, const struct result *r, const struct ignore_
 		}
 	}
 	subject_template(r->subject, f->subj_tmpl, sizeof f->subj_tmpl);
-	size_t letters = 0;
-	for (const char *p = f->subj_tmpl; *p; p++)
-		letters += isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80;
+	size_t letters = 0, run = 0;
+	for (const char *p = f->subj_tmpl;; p++) {
+		int l = *p && (isalpha((unsigned char)*p) || (unsigned char)*p >= 0x80);
+		letters += l;
+		if (l) {
+			run++;
+			continue;
+		}
+		f->subj_words += run >= 2;
+		run = 0;
+		if (!*p)
+			break;
+	}
 	if (letters >= 6)
 		add_key(f, CK_SUBJ, chash(CK_SUBJ, f->subj_tmpl, strlen(f->subj_tmpl)));
-	text_signature(f, r->body_text, votes);
+	text_signature(f, r->body_text, r->language ? NULL : votes);
 	if (f->shingles >= CF_MIN_SHINGLES) {
 		for (int b = 0; b < CF_BANDS; b++) {
 			uint32_t row[1 + CF_MH / CF_BANDS];

@@ -12,12 +12,14 @@
  */
 #include <getopt.h>
 #include <jansson.h>
+#include <malloc.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "cli/cli.h"
+#include "common/buf.h"
 #include "notify/contacts.h"
 #include "enrich/asn.h"
 #include "notify/plan.h"
@@ -108,8 +110,49 @@ static void put_json(json_t *j)
 	json_decref(j);
 }
 
+/* iso_fast - iso() for years 1000..9999 without gmtime_r/strftime (two
+ * per plan line, a tenth of `plan --json`): Howard Hinnant's
+ * civil_from_days. 0 when the year is outside, then iso() is used. */
+static int iso_fast(int64_t t, char out[32])
+{
+	int64_t days = t >= 0 ? t / 86400 : -((-t + 86399) / 86400);
+	int64_t sod = t - days * 86400;
+	int64_t z = days + 719468;
+	int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+	int64_t doe = z - era * 146097;
+	int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+	int64_t y = yoe + era * 400;
+	int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+	int64_t mp = (5 * doy + 2) / 153;
+	int64_t d = doy - (153 * mp + 2) / 5 + 1;
+	int64_t m = mp < 10 ? mp + 3 : mp - 9;
+	y += m <= 2;
+	if (y < 1000 || y > 9999)
+		return 0;
+	int v[6] = {(int)y,	    (int)m, (int)d, (int)(sod / 3600), (int)(sod / 60 % 60),
+		    (int)(sod % 60)};
+	static const char sep[6] = {'-', '-', 'T', ':', ':', 'Z'};
+	char *o = out;
+	o[0] = (char)('0' + v[0] / 1000);
+	o[1] = (char)('0' + v[0] / 100 % 10);
+	o[2] = (char)('0' + v[0] / 10 % 10);
+	o[3] = (char)('0' + v[0] % 10);
+	o[4] = sep[0];
+	o += 5;
+	for (int i = 1; i < 6; i++) {
+		o[0] = (char)('0' + v[i] / 10);
+		o[1] = (char)('0' + v[i] % 10);
+		o[2] = sep[i];
+		o += 3;
+	}
+	*o = '\0';
+	return 1;
+}
+
 static void iso(int64_t t, char out[32])
 {
+	if (iso_fast(t, out))
+		return;
 	time_t tt = (time_t)t;
 	struct tm tm;
 	gmtime_r(&tt, &tm);
@@ -125,33 +168,79 @@ static int plain_json(const char *s)
 	return 1;
 }
 
-/* jstr_or_null - "s" (already known plain) or null. */
-static void jstr_or_null(const char *key, const char *s)
+/* out_s, out_l - appends to the plan's output buffer, written out in
+ * 64 KiB pieces (out_flush): printf's format parsing and 4 KiB writes were
+ * a fifth of `plan --json` on 50,000 batches. */
+static void out_s(struct buf *o, const char *s)
 {
-	if (s)
-		printf(",\"%s\":\"%s\"", key, s);
-	else
-		printf(",\"%s\":null", key);
+	buf_adds(o, s);
+}
+
+static void out_l(struct buf *o, long v)
+{
+	char b[24];
+	size_t i = sizeof b;
+	unsigned long u = v < 0 ? 0UL - (unsigned long)v : (unsigned long)v;
+	do
+		b[--i] = (char)('0' + u % 10);
+	while (u /= 10);
+	if (v < 0)
+		b[--i] = '-';
+	buf_add(o, b + i, sizeof b - i);
+}
+
+static void out_flush(struct buf *o)
+{
+	if (o->len)
+		fwrite(o->data, 1, o->len, stdout);
+	buf_reset(o);
+}
+
+/* jstr_or_null - "s" (already known plain) or null. */
+static void jstr_or_null(struct buf *o, const char *key, const char *s)
+{
+	out_s(o, ",\"");
+	out_s(o, key);
+	if (s) {
+		out_s(o, "\":\"");
+		out_s(o, s);
+		out_s(o, "\"");
+	} else {
+		out_s(o, "\":null");
+	}
 }
 
 /* plan_line_fast - the plan line exactly as json_dumps(JSON_COMPACT |
  * JSON_ENSURE_ASCII) writes it, without building a json_t per batch
  * (a tenth of `plan --json` on 50,000 batches). 0 when a string needs
  * escaping: the caller then uses jansson. */
-static int plan_line_fast(const struct plan_batch *b, const char *due, const char *f, const char *l)
+static int plan_line_fast(struct buf *o, const struct plan_batch *b, const char *due, const char *f,
+			  const char *l)
 {
 	const struct contact *ct = b->contact;
 	if (ct && (!plain_json(ct->address) || !plain_json(ct->language) || !plain_json(ct->key) ||
 		   !plain_json(due)))
 		return 0;
-	printf("{\"asn\":%u,\"events\":%ld,\"distinct_ips\":%ld,\"incidents\":%ld", b->asn,
-	       b->events, b->distinct_ips, b->incidents);
-	jstr_or_null("contact", ct ? ct->address : NULL);
-	jstr_or_null("language", ct ? ct->language : NULL);
-	jstr_or_null("contact_key", ct ? ct->key : NULL);
-	printf(",\"due\":%s", ct && b->due ? "true" : "false");
-	jstr_or_null("due_at", ct ? due : NULL);
-	printf(",\"first\":\"%s\",\"last\":\"%s\"}\n", f, l);
+	out_s(o, "{\"asn\":");
+	out_l(o, (long)b->asn);
+	out_s(o, ",\"events\":");
+	out_l(o, b->events);
+	out_s(o, ",\"distinct_ips\":");
+	out_l(o, b->distinct_ips);
+	out_s(o, ",\"incidents\":");
+	out_l(o, b->incidents);
+	jstr_or_null(o, "contact", ct ? ct->address : NULL);
+	jstr_or_null(o, "language", ct ? ct->language : NULL);
+	jstr_or_null(o, "contact_key", ct ? ct->key : NULL);
+	out_s(o, ct && b->due ? ",\"due\":true" : ",\"due\":false");
+	jstr_or_null(o, "due_at", ct ? due : NULL);
+	out_s(o, ",\"first\":\"");
+	out_s(o, f);
+	out_s(o, "\",\"last\":\"");
+	out_s(o, l);
+	out_s(o, "\"}\n");
+	if (o->len >= 60000)
+		out_flush(o);
 	return 1;
 }
 
@@ -225,6 +314,10 @@ static struct store *open_store(const char *db, struct contacts **c)
 
 static int do_plan(const char *db, int json)
 {
+	/* SQLite copies each ~50 KB block into a fresh allocation and frees
+	 * it; with glibc's default trimming the heap top is given back and
+	 * faulted in again for every block. Keep freed memory for reuse. */
+	mallopt(M_TRIM_THRESHOLD, 256 << 20);
 	struct contacts *c;
 	struct store *st = open_store(db, &c);
 	if (!st)
@@ -238,6 +331,7 @@ static int do_plan(const char *db, int json)
 		store_close(st);
 		return SHIELD_EXIT_FAIL;
 	}
+	struct buf out = BUF_INIT((size_t)1 << 30); /* lines are flushed at 60,000 bytes */
 	if (!json)
 		printf("%-10s %-32s %-4s %9s %9s %9s  %s\n", "AS", "CONTACT", "LANG", "EVENTS",
 		       "IPS", "INCIDENTS", "DUE");
@@ -254,8 +348,9 @@ static int do_plan(const char *db, int json)
 			char f[32], l[32];
 			iso(b->first, f);
 			iso(b->last, l);
-			if (plan_line_fast(b, due, f, l))
+			if (plan_line_fast(&out, b, due, f, l))
 				continue;
+			out_flush(&out);
 			json_t *j = json_object();
 			json_object_set_new(j, "asn", json_integer(b->asn));
 			json_object_set_new(j, "events", json_integer(b->events));
@@ -285,6 +380,8 @@ static int do_plan(const char *db, int json)
 			       b->incidents, due);
 		}
 	}
+	out_flush(&out);
+	buf_release(&out);
 	if (!json)
 		printf("%zu batches, %ld incidents, %ld events; %ld ASes without a contact\n", p.n,
 		       p.incidents, p.events, nocontact);

@@ -90,6 +90,12 @@ void asn_table_free(struct asn_table *t);
 /* asn_table_find4 - the fast path: the AS of an IPv4 address, 0 if none. */
 uint32_t asn_table_find4(const struct asn_table *t, uint32_t ip);
 uint32_t asn_table_find6(const struct asn_table *t, struct u128 ip);
+/* asn_table_find4_batch - out[i] = asn_table_find4(t, ip[i]) for n
+ * addresses (n <= 4096), in stages that prefetch each level for all of
+ * them first: inside a busy loop (shield feed) the index and segment
+ * misses then overlap instead of costing one memory latency each. out
+ * may be ip. */
+void asn_table_find4_batch(const struct asn_table *t, const uint32_t *ip, uint32_t *out, size_t n);
 /* asn_table_find - either family. */
 uint32_t asn_table_find(const struct asn_table *t, const struct asn_ip *ip);
 /* asn_table_lookup - AS, name and covering prefix of ip. */

@@ -318,6 +318,32 @@ static void test_compiled(struct test_state *t)
 				     "9.9.9.9", "2001:db8:1::1", "2001:db8:2::1", "10.9.0.1"};
 		for (size_t i = 0; i < sizeof ips / sizeof *ips; i++)
 			CHECK(t, look(tb, ips[i], NULL, 0) == look(m, ips[i], NULL, 0));
+		/* the batched lookup of shield feed answers as the single one,
+		 * on the built and on the mapped table, with out == in */
+		uint32_t in[3000], out[3000], x = 12345;
+		static const uint32_t near[] = {0x01000000u, 0x02000000u, 0x03000000u, 0x037f0000u,
+						0x0a080000u, 0x0a090000u, 0x09090900u};
+		for (size_t i = 0; i < 3000; i++) {
+			x = x * 1103515245u + 12345u;
+			/* around the fixture's ranges, and anywhere */
+			in[i] = i % 4 ? near[(x >> 8) % 7] + ((x >> 16) & 0x1ff) - 0x80 : x;
+		}
+		int hits = 0;
+		for (size_t i = 0; i < 3000; i++)
+			hits += asn_table_find4(m, in[i]) != 0;
+		CHECK(t, hits > 1000);
+		const struct asn_table *tabs[2] = {tb, m};
+		for (int k = 0; k < 2; k++) {
+			asn_table_find4_batch(tabs[k], in, out, 3000);
+			int same = 1;
+			for (size_t i = 0; i < 3000; i++)
+				same &= out[i] == asn_table_find4(tabs[k], in[i]);
+			CHECK(t, same);
+		}
+		memcpy(out, in, sizeof in);
+		asn_table_find4_batch(m, out, out, 3000);
+		CHECK(t, out[7] == asn_table_find4(m, in[7]) &&
+			     out[2999] == asn_table_find4(m, in[2999]));
 		asn_table_free(m);
 	}
 	asn_table_free(tb);
