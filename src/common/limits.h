@@ -86,6 +86,14 @@
 #define SHIELD_MAX_JOBS 64
 #define SHIELD_PIPELINE_JOBS_PER_THREAD 4
 #define SHIELD_PIPELINE_MAX_BYTES (32u * 1024u * 1024u)
+/* Messages from this size up are parsed one at a time (workers.h): a 3 MB
+ * message peaks at ~20 MB of heap while parsed. */
+#define SHIELD_PIPELINE_BIG_BYTES (512u * 1024u)
+/* Allocations from this size up are mapped and unmapped by malloc rather
+ * than kept in a thread's heap (cmd_ingest.c says why). */
+#define SHIELD_MALLOC_MMAP_BYTES (1024 * 1024)
+/* A thread's compression buffer is kept between messages up to this size. */
+#define SHIELD_PACK_KEEP_BYTES (1024u * 1024u)
 
 /* Directory recursion depth while walking intake paths (symlink loops). */
 #define SHIELD_MAX_DIR_DEPTH 32u

@@ -31,6 +31,7 @@ struct workers {
 	size_t qcap, qhead, qn;
 	size_t max_jobs, inflight_jobs, inflight_bytes;
 	uint64_t next_seq, turn_seq;
+	int64_t next_big, big_turn; /* the big-message token, in submission order */
 	int closing, stop;
 	int n, nready;
 	char *err; /* first init error */
@@ -44,9 +45,35 @@ static void job_free(struct wk_job *j)
 	free(j);
 }
 
+static void big_enter(struct wk_job *job)
+{
+	struct workers *w = job->pool;
+	if (job->big_seq < 0)
+		return;
+	pthread_mutex_lock(&w->mu);
+	while (w->big_turn != job->big_seq)
+		pthread_cond_wait(&w->turn, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+	job->big_held = 1;
+}
+
+static void big_leave(struct wk_job *job)
+{
+	struct workers *w = job->pool;
+	if (!job->big_held)
+		return;
+	pthread_mutex_lock(&w->mu);
+	w->big_turn++;
+	pthread_cond_broadcast(&w->turn);
+	pthread_mutex_unlock(&w->mu);
+	job->big_held = 0;
+	job->big_seq = -1;
+}
+
 int workers_turn_enter(struct wk_job *job)
 {
 	struct workers *w = job->pool;
+	big_leave(job); /* never wait for the turn holding the token */
 	pthread_mutex_lock(&w->mu);
 	while (!job->entered && w->turn_seq != job->seq)
 		pthread_cond_wait(&w->turn, &w->mu);
@@ -100,8 +127,12 @@ static void *thread_main(void *arg)
 		w->qn--;
 		int stop = w->stop;
 		pthread_mutex_unlock(&w->mu);
-		if (!stop)
+		if (!stop) {
+			big_enter(j);
 			w->ops.run(ctx, j);
+		} else if (j->big_seq >= 0) {
+			big_enter(j); /* keep the big-message order for the jobs after */
+		}
 		workers_turn_leave(j); /* enters first if the job did not */
 		pthread_mutex_lock(&w->mu);
 		w->inflight_jobs--;
@@ -208,6 +239,7 @@ int workers_submit(struct workers *w, const char *data, size_t len, const char *
 		return 1;
 	}
 	j->seq = w->next_seq++;
+	j->big_seq = len >= SHIELD_PIPELINE_BIG_BYTES ? w->next_big++ : -1;
 	w->inflight_jobs++;
 	w->inflight_bytes += len;
 	w->q[(w->qhead + w->qn) % w->qcap] = j;

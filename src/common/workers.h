@@ -16,6 +16,12 @@
  * message bytes are in flight; workers_submit() blocks beyond that (one job
  * is always admitted, whatever its size).
  *
+ * Big messages (SHIELD_PIPELINE_BIG_BYTES and more) are parsed one at a
+ * time: parsing one takes several times its size, so two at once on two
+ * threads would double the peak. A big job takes the big-message token in
+ * submission order and gives it back when it enters its ordered section,
+ * so a job never holds the token while waiting for its turn (no deadlock).
+ *
  * Ownership: workers_submit() copies the message; the copy is freed when
  * the job is done. A job's run function must not keep pointers into it.
  */
@@ -35,6 +41,8 @@ struct wk_job {
 	int truncated;	   /* the message was cut at the size limit */
 	int64_t clock;	   /* caller's value (replay: the message's Date) */
 	int entered, left; /* ordered-section bookkeeping (the pool's) */
+	int64_t big_seq;   /* order among big jobs; -1: not big */
+	int big_held;	   /* holds the big-message token */
 	struct workers *pool;
 };
 

@@ -58,7 +58,9 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
 
 /* store_has_submission - 1 if these bytes were stored and committed before
  * (a cheap look-up, so a worker can skip parsing a duplicate; the ordered
- * store_add_submission() stays the authority), 0 if not or on error. */
+ * store_add_submission() stays the authority), 0 if not or on error.
+ * Meant for a thread's own read connection: it gives that connection a
+ * small page cache. */
 int store_has_submission(struct store *st, const char sha256[65]);
 
 /* Compressing raw bytes is the costly part of storing them and needs no

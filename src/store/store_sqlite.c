@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "common/limits.h"
 #include "common/xalloc.h"
 #include "extract/attach.h"
 #include "extract/result.h"
@@ -44,6 +45,7 @@ struct store {
 	int pack_fd;		     /* -1 until first used */
 	int pack_dirty;		     /* appended in this transaction: fsync first */
 	int64_t pack_end;	     /* where the next append goes; -1: ask the file */
+	int lookup_sized;	     /* store_has_submission() set a small cache */
 };
 
 /* The pack starts with this line, so a stray file is recognised. */
@@ -326,7 +328,9 @@ void store_pack(struct store_packer *p, const void *raw, size_t len, struct stor
 		out->len = len;
 		return;
 	}
-	if (cap > p->cap) {
+	/* keep the buffer between messages, but not one sized for a rare big
+	 * message: one per thread would stay allocated for the whole run */
+	if (cap > p->cap || (p->cap > SHIELD_PACK_KEEP_BYTES && cap <= SHIELD_PACK_KEEP_BYTES)) {
 		free(p->buf);
 		p->buf = xmalloc(cap);
 		p->cap = cap;
@@ -527,6 +531,11 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 
 int store_has_submission(struct store *st, const char sha256[65])
 {
+	if (!st->lookup_sized) {
+		/* a look-up connection reads one index: a small page cache */
+		sqlite3_exec(st->db, "PRAGMA cache_size=-512", NULL, NULL, NULL);
+		st->lookup_sized = 1;
+	}
 	sqlite3_stmt *s = st->find_sub;
 	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
 	int found = sqlite3_step(s) == SQLITE_ROW;

@@ -17,6 +17,7 @@ struct shared {
 	int inflight, peak; /* run() calls active at once */
 	int stop_at;	    /* stop the pool in this job's section (-1: never) */
 	int fail_init;
+	int big_now, big_peak; /* big messages being worked on at once */
 };
 
 static void *init(void *sh, int i, char **err)
@@ -37,7 +38,10 @@ static void fini(void *ctx)
 static void run(void *ctx, struct wk_job *j)
 {
 	struct shared *s = ctx;
+	int big = j->len >= SHIELD_PIPELINE_BIG_BYTES;
 	pthread_mutex_lock(&s->mu);
+	if (big && ++s->big_now > s->big_peak)
+		s->big_peak = s->big_now;
 	s->ran++;
 	if (++s->inflight > s->peak)
 		s->peak = s->inflight;
@@ -47,6 +51,8 @@ static void run(void *ctx, struct wk_job *j)
 	nanosleep(&ts, NULL);
 	pthread_mutex_lock(&s->mu);
 	s->inflight--;
+	if (big)
+		s->big_now--;
 	pthread_mutex_unlock(&s->mu);
 	if (workers_turn_enter(j))
 		return; /* an earlier job stopped the pool */
@@ -126,6 +132,40 @@ static void init_failure_named(struct test_state *t)
 	pthread_mutex_destroy(&s.mu);
 }
 
+/* Big messages are worked on one at a time, in order, with small ones
+ * running beside them; the ordered sections stay in order. */
+static void big_one_at_a_time(struct test_state *t)
+{
+	struct shared s = {.stop_at = -1};
+	pthread_mutex_init(&s.mu, NULL);
+	struct wk_ops ops = {init, fini, run, &s};
+	char *err = NULL;
+	struct workers *w = workers_new(4, &ops, &err);
+	CHECK(t, w != NULL);
+	if (!w)
+		return;
+	size_t bn = SHIELD_PIPELINE_BIG_BYTES;
+	char *big = malloc(bn);
+	CHECK(t, big != NULL);
+	if (!big)
+		return;
+	memset(big, 'b', bn);
+	for (int i = 0; i < 200; i++) {
+		int isbig = i % 3 != 2;
+		CHECK(t, workers_submit(w, isbig ? big : "s", isbig ? bn : 1, "x", i, 0, 0) == 0);
+	}
+	workers_finish(w);
+	free(big);
+	CHECK(t, s.n == 200);
+	CHECK(t, s.big_peak == 1);
+	int sorted = 1;
+	for (int i = 0; i < s.n; i++)
+		if (s.order[i] != i)
+			sorted = 0;
+	CHECK(t, sorted);
+	pthread_mutex_destroy(&s.mu);
+}
+
 static void default_count(struct test_state *t)
 {
 	int n = workers_default();
@@ -138,6 +178,7 @@ int main(void)
 	RUN(&t, order_kept);
 	RUN(&t, stop_drops_the_rest);
 	RUN(&t, init_failure_named);
+	RUN(&t, big_one_at_a_time);
 	RUN(&t, default_count);
 	printf("%d passed, %d failed\n", t.passed, t.failed);
 	return t.failed != 0;

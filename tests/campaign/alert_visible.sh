@@ -1,0 +1,90 @@
+#!/bin/sh
+# alert_visible.sh BIN - a campaign that raises an alert is committed at
+# once, not at the end of the 200-report batch: another connection polls the
+# store during the ingest and must see the first reports (the alerted
+# campaign) while far fewer than a batch are stored. Made-up messages only.
+set -u
+ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
+BIN="${1:-build/shield}"
+case "$BIN" in /*) ;; *) BIN="$ROOT/$BIN" ;; esac
+T=$(mktemp -d /tmp/shield-alertvis.XXXXXX)
+PPID_POLL=""
+cleanup() { [ -n "$PPID_POLL" ] && kill "$PPID_POLL" 2>/dev/null; rm -rf "$T"; }
+trap cleanup EXIT INT TERM
+pass=0; fail=0
+ok() { pass=$((pass + 1)); echo "ok   $1"; }
+ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+mkdir "$T/in"
+# three reports of one lure first (they cross the default 3-in-10-minutes)
+for i in 1 2 3; do
+	cat >"$T/in/a$i.eml" <<M
+From: "Belfius" <noreply$i@belfius-veilig.example>
+To: user$i@example.be
+Subject: Uw kaart vervalt vandaag $i
+Date: Tue, 2 Jan 2024 09:0$i:00 +0100
+Message-ID: <a$i@belfius-veilig.example>
+
+Beste klant, uw kaart vervalt. Bevestig uw gegevens via
+https://belfius-veilig.example/kaart?id=$i binnen 24 uur.
+M
+done
+# then many unrelated reports (more than a batch)
+i=0
+while [ $i -lt 450 ]; do
+	cat >"$T/in/z$i.eml" <<M
+From: sender$i@host$i.example
+To: someone@example.org
+Subject: note number $i about topic$((i * 7919 % 1000))
+Date: Tue, 2 Jan 2024 10:00:00 +0100
+Message-ID: <z$i@host$i.example>
+
+Unrelated text $i $((i * 31)) word$((i * 17)) https://site$i.example/p$i
+M
+	i=$((i + 1))
+done
+"$BIN" ingest --quiet --db "$T/db" "$T/in/a1.eml" 2>/dev/null # creates the store
+cat >"$T/poll.py" <<'PY'
+import sqlite3, sys, time, os
+db, out, stop, ready = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+seen = set()
+errs = set()
+def count():
+    # a fresh connection and a statement run to its end: no snapshot is
+    # kept between polls
+    con = sqlite3.connect(db, timeout=5)
+    try:
+        return con.execute("SELECT count(*) FROM report").fetchall()[0][0]
+    finally:
+        con.close()
+while not os.path.exists(stop):
+    try:
+        seen.add(count())
+        if not os.path.exists(ready):
+            open(ready, "w").close()
+    except sqlite3.Error as e:
+        errs.add(str(e))
+    time.sleep(0.002)
+seen.add(count())
+open(out, "w").write(" ".join(str(x) for x in sorted(seen)))
+if errs:
+    sys.stderr.write("poll errors: %s\n" % errs)
+PY
+python3 "$T/poll.py" "$T/db" "$T/seen" "$T/stop" "$T/ready" &
+PPID_POLL=$!
+i=0; while [ ! -f "$T/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
+"$BIN" ingest --jobs 1 --quiet --db "$T/db" "$T/in" 2>"$T/err"
+rc=$?
+touch "$T/stop"
+wait "$PPID_POLL"
+PPID_POLL=""
+[ $rc -eq 0 ] && ok "ingest" || ko "ingest (exit $rc)"
+grep -q "shield: alert: campaign" "$T/err" && ok "alert raised" || ko "alert raised"
+# 1 report before the run; the alert fires at the third; a batch is 200
+python3 - "$T/seen" <<'PY' && ok "alerted campaign committed at once" || ko "alerted campaign committed at once (counts seen: $(cat "$T/seen"))"
+import sys
+seen = [int(x) for x in open(sys.argv[1]).read().split()]
+assert seen[-1] == 453, seen
+assert any(1 < n < 150 for n in seen), seen
+PY
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
