@@ -705,8 +705,6 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	 * two threads that was 130 MB instead of 100 on the corpus. A fixed
 	 * threshold returns buffers of 1 MiB and more to the system at once. */
 	mallopt(M_MMAP_THRESHOLD, SHIELD_MALLOC_MMAP_BYTES);
-	if (getenv("XTRIM"))
-		mallopt(M_TRIM_THRESHOLD, atoi(getenv("XTRIM")));
 	/* GMime's first initialisation is not thread-safe: do it here, once */
 	g_mime_init();
 	if (run->st)
