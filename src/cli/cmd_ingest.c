@@ -37,6 +37,7 @@ struct stage_opts;
 struct run {
 	const struct stage_opts *so;
 	const char *psl;
+	struct extract_shared *shared; /* PSL and libmagic data of all threads */
 	struct workers *pool;
 	int jobs;	  /* threads parsing and judging */
 	struct store *st; /* NULL for extract */
@@ -662,7 +663,7 @@ static void *worker_init(void *shared, int i, char **err)
 	struct run *run = shared;
 	struct worker *w = xcalloc(1, sizeof *w);
 	w->run = run;
-	w->x = extractor_new(run->psl, err);
+	w->x = extractor_new_shared(run->shared, err);
 	if (w->x)
 		w->ve = verdict_engine_new(&run->so->vc, extractor_psl(w->x), err);
 	if (!w->x || !w->ve) {
@@ -707,9 +708,10 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	mallopt(M_MMAP_THRESHOLD, SHIELD_MALLOC_MMAP_BYTES);
 	/* GMime's first initialisation is not thread-safe: do it here, once */
 	g_mime_init();
-	if (run->st)
+	run->shared = extract_shared_new(psl, &err);
+	if (run->shared && run->st)
 		run->ce = campaign_engine_new(run->st, &so->cc, &err);
-	if (!run->st || run->ce) {
+	if (run->shared && (!run->st || run->ce)) {
 		struct wk_ops ops = {worker_init, worker_fini, run->st ? run_ingest : run_extract,
 				     run};
 		run->pool = workers_new(run->jobs, &ops, &err);
@@ -726,6 +728,7 @@ static void close_stages(struct run *run)
 {
 	run->pool = workers_finish(run->pool);
 	run->ce = campaign_engine_free(run->ce);
+	run->shared = extract_shared_free(run->shared);
 }
 
 int cmd_extract(int argc, char **argv)

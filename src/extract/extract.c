@@ -13,11 +13,16 @@
 #include "extract/extract.h"
 
 #include <ctype.h>
+#include <fcntl.h>
 #include <gmime/gmime.h>
 #include <libpsl.h>
 #include <magic.h>
+#include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "common/buf.h"
 #include "common/limits.h"
@@ -80,33 +85,101 @@ static void parser_warning(gint64 offset, GMimeParserWarning code, const gchar *
 	result_finding(x->cur, name, "at byte %lld%s%s", (long long)offset, n ? ": " : "", det);
 }
 
-struct extractor *extractor_new(const char *psl_file, char **err)
+/* psl_load - the PSL file named, else the bundled or the system one, else
+ * libpsl's built-in list (*owned = 0). NULL and *err if psl_file fails. */
+static psl_ctx_t *psl_load(const char *psl_file, int *owned, char **err)
 {
-	struct extractor *x = xcalloc(1, sizeof(*x));
 	static const char *const psl_paths[] = {
 	    SHIELD_DATADIR "/public_suffix_list.dat",
 	    "data/public_suffix_list.dat",
 	    "/usr/share/publicsuffix/public_suffix_list.dat",
 	};
+	psl_ctx_t *psl = NULL;
+	*owned = 1;
 	if (psl_file) {
-		x->psl = psl_load_file(psl_file);
-		if (!x->psl) {
+		psl = psl_load_file(psl_file);
+		if (!psl) {
 			char tmp[512];
 			snprintf(tmp, sizeof tmp, "cannot load Public Suffix List '%s'", psl_file);
 			*err = xstrdup(tmp);
-			return extractor_free(x);
 		}
-		x->psl_owned = 1;
-	} else {
-		for (size_t i = 0; i < sizeof psl_paths / sizeof *psl_paths && !x->psl; i++)
-			x->psl = psl_load_file(psl_paths[i]);
-		if (x->psl)
-			x->psl_owned = 1;
-		else
-			x->psl = (psl_ctx_t *)psl_builtin();
+		return psl;
 	}
+	for (size_t i = 0; i < sizeof psl_paths / sizeof *psl_paths && !psl; i++)
+		psl = psl_load_file(psl_paths[i]);
+	if (!psl) {
+		*owned = 0;
+		psl = (psl_ctx_t *)psl_builtin();
+	}
+	return psl;
+}
+
+/* The compiled libmagic database, mapped once per process when it can be
+ * found (every libmagic handle then reads the same pages; loading it per
+ * handle cost each parsing thread ~8 MB). */
+struct extract_shared {
+	psl_ctx_t *psl;
+	int psl_owned;
+	void *mgc;
+	size_t mgc_len;
+};
+
+struct extract_shared *extract_shared_new(const char *psl_file, char **err)
+{
+	struct extract_shared *sh = xcalloc(1, sizeof *sh);
+	sh->psl = psl_load(psl_file, &sh->psl_owned, err);
+	if (!sh->psl)
+		return extract_shared_free(sh);
+	static const char *const mgc_paths[] = {"/usr/lib/file/magic.mgc",
+						"/usr/share/misc/magic.mgc"};
+	/* $MAGIC names another database: leave loading to libmagic */
+	for (size_t i = 0; i < sizeof mgc_paths / sizeof *mgc_paths && !getenv("MAGIC"); i++) {
+		int fd = open(mgc_paths[i], O_RDONLY | O_CLOEXEC);
+		struct stat sb;
+		if (fd < 0)
+			continue;
+		if (fstat(fd, &sb) == 0 && sb.st_size > 0) {
+			void *p = mmap(NULL, (size_t)sb.st_size, PROT_READ, MAP_PRIVATE, fd, 0);
+			if (p != MAP_FAILED) {
+				sh->mgc = p;
+				sh->mgc_len = (size_t)sb.st_size;
+			}
+		}
+		close(fd);
+		if (sh->mgc)
+			break;
+	}
+	return sh;
+}
+
+struct extract_shared *extract_shared_free(struct extract_shared *sh)
+{
+	if (sh) {
+		if (sh->psl && sh->psl_owned)
+			psl_free(sh->psl);
+		if (sh->mgc)
+			munmap(sh->mgc, sh->mgc_len);
+		free(sh);
+	}
+	return NULL;
+}
+
+static struct extractor *extractor_make(psl_ctx_t *psl, int psl_owned,
+					const struct extract_shared *sh, char **err)
+{
+	struct extractor *x = xcalloc(1, sizeof(*x));
+	x->psl = psl;
+	x->psl_owned = psl_owned;
 	x->magic = magic_open(MAGIC_MIME_TYPE | MAGIC_NO_CHECK_COMPRESS | MAGIC_ERROR);
-	if (!x->magic || magic_load(x->magic, NULL) != 0) {
+	int loaded = 0;
+	if (x->magic && sh && sh->mgc) {
+		void *bufs[1] = {sh->mgc};
+		size_t sizes[1] = {sh->mgc_len};
+		loaded = magic_load_buffers(x->magic, bufs, sizes, 1) == 0;
+	}
+	if (x->magic && !loaded)
+		loaded = magic_load(x->magic, NULL) == 0;
+	if (!loaded) {
 		*err = xstrdup("cannot load the libmagic database");
 		return extractor_free(x);
 	}
@@ -114,6 +187,20 @@ struct extractor *extractor_new(const char *psl_file, char **err)
 	x->opts = g_mime_parser_options_new();
 	g_mime_parser_options_set_warning_callback(x->opts, parser_warning, x);
 	return x;
+}
+
+struct extractor *extractor_new(const char *psl_file, char **err)
+{
+	int owned;
+	psl_ctx_t *psl = psl_load(psl_file, &owned, err);
+	if (!psl)
+		return NULL;
+	return extractor_make(psl, owned, NULL, err);
+}
+
+struct extractor *extractor_new_shared(const struct extract_shared *sh, char **err)
+{
+	return extractor_make(sh->psl, 0, sh, err);
 }
 
 struct extractor *extractor_free(struct extractor *x)

@@ -21,6 +21,15 @@ struct extractor;
 struct extractor *extractor_new(const char *psl_file, char **err);
 struct extractor *extractor_free(struct extractor *x);
 
+/* Read-only data the extractors of one process can share (threads): the
+ * PSL and the libmagic database, mapped once. The shared object must
+ * outlive every extractor made from it. */
+struct extract_shared;
+struct extract_shared *extract_shared_new(const char *psl_file, char **err);
+struct extract_shared *extract_shared_free(struct extract_shared *sh);
+/* extractor_new_shared - an extractor (one per thread) using sh. */
+struct extractor *extractor_new_shared(const struct extract_shared *sh, char **err);
+
 /* Called once per suspicious message found in a report. The result is
  * borrowed: it is freed after the callback returns. A nonzero return stops
  * the report's remaining messages. */
