@@ -81,11 +81,11 @@
  * and what may be in flight between reading and storing. Jobs in flight are
  * 4 per thread (enough to keep every thread busy while the ordered store
  * step runs) and at most SHIELD_PIPELINE_MAX_BYTES of message copies, so a
- * run of 32 MiB messages cannot multiply memory by the thread count; one
- * job is always admitted. */
+ * run of big messages cannot multiply memory by the thread count (they are
+ * parsed one at a time anyway, see below); one job is always admitted. */
 #define SHIELD_MAX_JOBS 64
 #define SHIELD_PIPELINE_JOBS_PER_THREAD 4
-#define SHIELD_PIPELINE_MAX_BYTES (32u * 1024u * 1024u)
+#define SHIELD_PIPELINE_MAX_BYTES (8u * 1024u * 1024u)
 /* Messages from this size up are parsed one at a time (workers.h): a 3 MB
  * message peaks at ~20 MB of heap while parsed. */
 #define SHIELD_PIPELINE_BIG_BYTES (512u * 1024u)

@@ -17,6 +17,7 @@
 #include <gmime/gmime.h>
 #include <libpsl.h>
 #include <magic.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -816,7 +817,13 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 	 * are copied to every suspect, so no finding is lost. */
 	struct result *outer = result_new(source, source_index);
 	x->cur = outer;
-	GMimeStream *st = g_mime_stream_mem_new_with_buffer(data, len);
+	/* Parse the caller's bytes in place: g_mime_stream_mem_new_with_buffer()
+	 * would copy every report (and a big one twice over while its array
+	 * grows). The stream does not own the array, nothing writes to it, and
+	 * it is let go below, after the last GMime object that reads it. */
+	GByteArray *in = g_byte_array_new_take((guint8 *)(uintptr_t)data, len);
+	GMimeStream *st = g_mime_stream_mem_new_with_byte_array(in);
+	g_mime_stream_mem_set_owner(GMIME_STREAM_MEM(st), FALSE);
 	GMimeParser *p = g_mime_parser_new_with_stream(st);
 	g_mime_parser_set_format(p, GMIME_FORMAT_MESSAGE);
 	GMimeMessage *msg = g_mime_parser_construct_message(p, x->opts);
@@ -947,6 +954,7 @@ int extract_report(struct extractor *x, const char *data, size_t len, const char
 		g_object_unref(att[i]);
 	if (msg)
 		g_object_unref(msg);
+	g_byte_array_free(in, FALSE); /* the bytes stay the caller's */
 	result_free(outer);
 	return produced;
 }
