@@ -38,6 +38,7 @@ struct run {
 	const struct stage_opts *so;
 	const char *psl;
 	struct extract_shared *shared; /* PSL and libmagic data of all threads */
+	struct verdict_engine *ve0;    /* registry, lists, model of all threads */
 	struct workers *pool;
 	int jobs;	  /* threads parsing and judging */
 	struct store *st; /* NULL for extract */
@@ -665,7 +666,7 @@ static void *worker_init(void *shared, int i, char **err)
 	w->run = run;
 	w->x = extractor_new_shared(run->shared, err);
 	if (w->x)
-		w->ve = verdict_engine_new(&run->so->vc, extractor_psl(w->x), err);
+		w->ve = verdict_engine_new_shared(run->ve0, &run->so->vc, extractor_psl(w->x), err);
 	if (!w->x || !w->ve) {
 		worker_fini(w);
 		return NULL;
@@ -709,9 +710,11 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	/* GMime's first initialisation is not thread-safe: do it here, once */
 	g_mime_init();
 	run->shared = extract_shared_new(psl, &err);
-	if (run->shared && run->st)
+	if (run->shared)
+		run->ve0 = verdict_engine_new(&so->vc, extract_shared_psl(run->shared), &err);
+	if (run->ve0 && run->st)
 		run->ce = campaign_engine_new(run->st, &so->cc, &err);
-	if (run->shared && (!run->st || run->ce)) {
+	if (run->ve0 && (!run->st || run->ce)) {
 		struct wk_ops ops = {worker_init, worker_fini, run->st ? run_ingest : run_extract,
 				     run};
 		run->pool = workers_new(run->jobs, &ops, &err);
@@ -728,6 +731,7 @@ static void close_stages(struct run *run)
 {
 	run->pool = workers_finish(run->pool);
 	run->ce = campaign_engine_free(run->ce);
+	run->ve0 = verdict_engine_free(run->ve0);
 	run->shared = extract_shared_free(run->shared);
 }
 

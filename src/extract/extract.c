@@ -153,6 +153,11 @@ struct extract_shared *extract_shared_new(const char *psl_file, char **err)
 	return sh;
 }
 
+const void *extract_shared_psl(const struct extract_shared *sh)
+{
+	return sh->psl;
+}
+
 struct extract_shared *extract_shared_free(struct extract_shared *sh)
 {
 	if (sh) {

@@ -27,6 +27,8 @@ struct extractor *extractor_free(struct extractor *x);
 struct extract_shared;
 struct extract_shared *extract_shared_new(const char *psl_file, char **err);
 struct extract_shared *extract_shared_free(struct extract_shared *sh);
+/* extract_shared_psl - its psl_ctx_t *, for other stages. */
+const void *extract_shared_psl(const struct extract_shared *sh);
 /* extractor_new_shared - an extractor (one per thread) using sh. */
 struct extractor *extractor_new_shared(const struct extract_shared *sh, char **err);
 

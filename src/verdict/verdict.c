@@ -45,6 +45,7 @@ struct verdict_engine {
 	struct lists *lists;
 	struct content_checker *content;
 	struct model *model;
+	int borrowed; /* reg, lists and model belong to another engine */
 };
 
 struct verdict_engine *verdict_engine_free(struct verdict_engine *ve)
@@ -53,10 +54,12 @@ struct verdict_engine *verdict_engine_free(struct verdict_engine *ve)
 		return NULL;
 	brand_checker_free(ve->brand);
 	auth_verifier_free(ve->auth);
-	registry_free(ve->reg);
-	lists_free(ve->lists);
 	content_checker_free(ve->content);
-	model_free(ve->model);
+	if (!ve->borrowed) {
+		registry_free(ve->reg);
+		lists_free(ve->lists);
+		model_free(ve->model);
+	}
 	free(ve);
 	return NULL;
 }
@@ -97,6 +100,31 @@ struct verdict_engine *verdict_engine_new(const struct verdict_config *cfg, cons
 		ve->model = model_load(SHIELD_DATADIR "/model.txt", &e);
 		free(e);
 	}
+	return ve;
+}
+
+struct verdict_engine *verdict_engine_new_shared(const struct verdict_engine *base,
+						 const struct verdict_config *cfg, const void *psl,
+						 char **err)
+{
+	static const struct verdict_config none = {0};
+	if (!cfg)
+		cfg = &none;
+	struct verdict_engine *ve = xcalloc(1, sizeof(*ve));
+	ve->borrowed = 1;
+	ve->reg = base->reg;
+	ve->lists = base->lists;
+	ve->model = base->model;
+	/* the parts with handles or scratch state of their own: the ICU spoof
+	 * checker, the DKIM libraries, the compiled patterns (glibc's regexec
+	 * locks a shared pattern) */
+	ve->brand = brand_checker_new(ve->reg, psl, err);
+	if (ve->brand)
+		ve->auth = auth_verifier_new(cfg, psl, err);
+	if (ve->auth)
+		ve->content = content_checker_new(NULL, err);
+	if (!ve->content)
+		return verdict_engine_free(ve);
 	return ve;
 }
 

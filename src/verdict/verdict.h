@@ -35,6 +35,13 @@ struct verdict_engine;
 struct verdict_engine *verdict_engine_new(const struct verdict_config *cfg, const void *psl,
 					  char **err);
 struct verdict_engine *verdict_engine_free(struct verdict_engine *ve);
+/* verdict_engine_new_shared - an engine for another thread that reads the
+ * registry, the known lists and the model of base (read-only lookups; a
+ * list of 400k hosts is then held once, not once per thread) and has its
+ * own checkers. base must outlive it. cfg as given to base. */
+struct verdict_engine *verdict_engine_new_shared(const struct verdict_engine *base,
+						 const struct verdict_config *cfg, const void *psl,
+						 char **err);
 
 /* verdict_judge - set r->verdict, r->score, r->reasons, r->brand,
  * r->language, r->verified_sender and the verification fields. */
