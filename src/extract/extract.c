@@ -125,9 +125,51 @@ struct extract_shared {
 	size_t mgc_len;
 };
 
+/* warm_gmime - parse one small message of every common kind on the
+ * calling thread, so GMime's and GObject's lazily made classes and charset
+ * tables exist before parsing threads start (they would be made under
+ * GLib's own locks anyway; made here, no thread ever races to make them). */
+static void warm_gmime(void)
+{
+	static const char msg[] =
+	    "From: =?iso-8859-1?q?J=E9r=F4me?= <a@example.org>, b@example.org\r\n"
+	    "To: c@example.org\r\nDate: Tue, 2 Jan 2024 09:00:00 +0100\r\n"
+	    "Subject: =?utf-8?b?w6l0w6k=?=\r\nMIME-Version: 1.0\r\n"
+	    "Content-Type: multipart/mixed; boundary=b1\r\n\r\n"
+	    "--b1\r\nContent-Type: multipart/alternative; boundary=b2\r\n\r\n"
+	    "--b2\r\nContent-Type: text/plain; charset=windows-1252\r\n"
+	    "Content-Transfer-Encoding: quoted-printable\r\n\r\ncaf=E9\r\n"
+	    "--b2\r\nContent-Type: text/html; charset=utf-8\r\n"
+	    "Content-Transfer-Encoding: base64\r\n\r\nPGI+eDwvYj4=\r\n--b2--\r\n"
+	    "--b1\r\nContent-Type: message/rfc822\r\n\r\nFrom: d@example.org\r\n"
+	    "Subject: inner\r\n\r\nbody\r\n--b1--\r\n";
+	GMimeStream *st = g_mime_stream_mem_new_with_buffer(msg, sizeof msg - 1);
+	GMimeParser *p = g_mime_parser_new_with_stream(st);
+	GMimeMessage *m = g_mime_parser_construct_message(p, NULL);
+	if (m) {
+		GMimePartIter *it = g_mime_part_iter_new(GMIME_OBJECT(m));
+		do {
+			GMimeObject *o = g_mime_part_iter_get_current(it);
+			if (GMIME_IS_PART(o)) {
+				GMimeDataWrapper *dw = g_mime_part_get_content(GMIME_PART(o));
+				GMimeStream *out = g_mime_stream_mem_new();
+				if (dw)
+					g_mime_data_wrapper_write_to_stream(dw, out);
+				g_object_unref(out);
+			}
+		} while (g_mime_part_iter_next(it));
+		g_mime_part_iter_free(it);
+		g_object_unref(m);
+	}
+	g_object_unref(p);
+	g_object_unref(st);
+}
+
 struct extract_shared *extract_shared_new(const char *psl_file, char **err)
 {
 	struct extract_shared *sh = xcalloc(1, sizeof *sh);
+	g_mime_init();
+	warm_gmime();
 	sh->psl = psl_load(psl_file, &sh->psl_owned, err);
 	if (!sh->psl)
 		return extract_shared_free(sh);
