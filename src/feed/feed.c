@@ -1277,29 +1277,121 @@ struct fev {
 	uint16_t port;
 };
 
-/* fold_batch - look up, hash and fold n events. Lookups run in one tight
- * loop, then keys are hashed and their slots prefetched, then folded:
- * independent cache misses overlap instead of queueing one by one
- * (measured several times faster than one event at a time). */
-static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
+/* evbatch - events parsed and looked up, ready to fold in file order. */
+enum { BATCH = 512, RING = 8 };
+struct evbatch {
+	struct fev ev[BATCH];
+	uint32_t asn[BATCH];
+	size_t n;
+};
+
+/* parse_job - the reading side of feed_run_file: lines to events with
+ * their AS, batch by batch. It alone touches the parser, the lines, the
+ * file's counters and held warnings, and interns labels into r->lab;
+ * the folding side uses only the label ids it hands over. */
+struct parse_job {
+	struct feed_run *r;
+	const char *path;
+	struct feed_parser *p;
+	struct lines *src;
+	struct feed_file_result *res;
+	struct held *held;
+	struct hasher *h; /* parsed pages are given back once it is done */
+	char srcname[FEED_MAX_LABEL + 1], deftlp[FEED_MAX_LABEL + 1];
+	uint32_t src_id, tlp_id, type_id;
+	struct lcache ct, cs, cl;
+	long warned;
+	int rc;	 /* the last lines_next result */
+	int end; /* nothing more to read */
+};
+
+/* produce - fill b with up to BATCH events and their AS; j->end at the end
+ * of the input (b may still hold events). The lookups of a batch run in
+ * prefetching stages (asn_table_find4_batch). */
+static void produce(struct parse_job *j, struct evbatch *b)
 {
-	enum { B = 512 };
-	uint32_t asns[B], v4[B];
-	uint64_t hvs[B];
+	struct feed_run *r = j->r;
+	struct feed_file_result *res = j->res;
+	const char *line;
+	char why[300];
+	size_t len;
+	int toolong;
+	b->n = 0;
+	while (b->n < BATCH) {
+		j->rc = lines_next(j->src, &line, &len, &toolong);
+		if (j->rc <= 0) {
+			j->end = 1;
+			break;
+		}
+		res->lines++;
+		if ((res->lines & 8191) == 0 && atomic_load_explicit(&j->h->done, memory_order_acquire))
+			lines_drop(j->src);
+		int k;
+		struct raw_event raw;
+		if (toolong) {
+			snprintf(why, sizeof why, "line longer than %u bytes", FEED_MAX_LINE);
+			k = -1;
+		} else {
+			k = parse_line(j->p, line, len, &raw, why, sizeof why);
+		}
+		if (k < 0) {
+			res->bad++;
+			if (j->warned++ < 50)
+				hold(j->held, "%s:%ld: %s; line skipped", j->path, res->lines, why);
+			if (feed_parser_format(j->p) == FEED_UNKNOWN && strstr(why, "no IP column")) {
+				j->end = 1; /* without a usable header nothing can be read */
+				break;
+			}
+			continue;
+		}
+		if (k == 0)
+			continue;
+		res->events++;
+		struct fev *e = &b->ev[b->n++];
+		e->ip = raw.ip;
+		e->time = raw.time;
+		e->port = (uint16_t)raw.port;
+		e->feed_asn = raw.feed_asn;
+		if (raw.type_len) {
+			e->type = label_id(r, &j->ct, raw.type, raw.type_len, &j->type_id,
+					   j->p->default_type);
+		} else {
+			if (j->type_id == UINT32_MAX)
+				j->type_id = intern(&r->lab, j->p->default_type);
+			e->type = j->type_id;
+		}
+		e->source = raw.source_len ? label_id(r, &j->cs, raw.source, raw.source_len,
+						      &j->src_id, j->srcname)
+					   : j->src_id;
+		e->tlp = raw.tlp_len
+			     ? label_id(r, &j->cl, raw.tlp, raw.tlp_len, &j->tlp_id, j->deftlp)
+			     : j->tlp_id;
+	}
+	uint32_t v4[BATCH];
 	size_t n4 = 0;
-	for (size_t i = 0; i < n; i++)
-		if (!evs[i].ip.v6)
-			v4[n4++] = evs[i].ip.v4;
+	for (size_t i = 0; i < b->n; i++)
+		if (!b->ev[i].ip.v6)
+			v4[n4++] = b->ev[i].ip.v4;
 	asn_table_find4_batch(r->t, v4, v4, n4);
-	for (size_t i = 0, j = 0; i < n; i++)
-		asns[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6) : v4[j++];
+	for (size_t i = 0, k = 0; i < b->n; i++)
+		b->asn[i] = b->ev[i].ip.v6 ? asn_table_find6(r->t, b->ev[i].ip.a6) : v4[k++];
+}
+
+/* fold_events - hash and fold a batch: keys are hashed and their slots
+ * prefetched, then each key's newest incident, then folded: independent
+ * cache misses overlap instead of queueing one by one (measured several
+ * times faster than one event at a time). */
+static void fold_events(struct feed_run *r, const struct evbatch *b)
+{
+	uint64_t hvs[BATCH];
+	size_t n = b->n;
+	const struct fev *evs = b->ev;
 	if ((r->ninc + n) * 2 > r->nslots)
 		rehash(r, (r->ninc + n) * 2);
 	for (size_t i = 0; i < n; i++) {
 		hvs[i] = key_hash(&evs[i].ip, evs[i].type);
 		__builtin_prefetch(&r->slots[hvs[i] & (r->nslots - 1)]);
 	}
-	/* then the newest incident of each key, which same_key reads */
 	for (size_t i = 0; i < n; i++) {
 		int32_t k = r->slots[hvs[i] & (r->nslots - 1)].idx;
 		if (k >= 0)
@@ -1309,7 +1401,7 @@ static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
 		const struct fev *ev = &evs[i];
 		struct inc proto;
 		memset(&proto, 0, sizeof proto);
-		proto.asn = asns[i];
+		proto.asn = b->asn[i];
 		if (!proto.asn) {
 			proto.asn = ev->feed_asn; /* the feed's own opinion beats nothing */
 			r->unrouted += !ev->feed_asn;
@@ -1323,6 +1415,123 @@ static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
 			r->max_time = ev->time;
 		fold(r, &ev->ip, ev->type, hvs[i], ev->time, &proto);
 	}
+}
+
+/* ring - batches handed from the reading thread to the folding one, in
+ * order, through RING slots (no allocation per batch). head: batches
+ * produced, tail: folded; stop: the folding side wants no more. */
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct evbatch *slot;
+	size_t head, tail;
+	int done, stop;
+	struct parse_job *job;
+};
+
+static void *producer_main(void *arg)
+{
+	struct ring *g = arg;
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (g->head - g->tail == RING && !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		int stop = g->stop;
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			break;
+		/* slot head % RING is free: the folding side is past it */
+		produce(g->job, &g->slot[g->head % RING]);
+		pthread_mutex_lock(&g->mu);
+		g->head++;
+		g->done = g->job->end;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		if (g->job->end)
+			break;
+	}
+	pthread_mutex_lock(&g->mu);
+	g->done = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* dup_poll - once the hash thread is done: the duplicate check, so a
+ * duplicate stops early. 1 when the file is a duplicate. */
+static int dup_poll(struct feed_run *r, struct hasher *h, int *checked,
+		    struct feed_file_result *res)
+{
+	if (*checked || !atomic_load_explicit(&h->done, memory_order_acquire))
+		return 0;
+	hasher_finish(h);
+	hex32(h->md, res->sha256);
+	*checked = 1;
+	return file_dup(r, res);
+}
+
+/* read_and_fold - all batches of the job folded into r, in order. With a
+ * second CPU and a file worth it, reading (parse + lookup) runs on its own
+ * thread and folding here: the two halves of the work overlap (pthreads;
+ * the thread touches only what parse_job names). 1 when the file turned
+ * out a duplicate (folding stopped early). */
+static int read_and_fold(struct feed_run *r, struct parse_job *j, struct hasher *h, int *checked,
+			 size_t size)
+{
+	int dup = 0;
+	long nb = 0;
+	if (size >= ((size_t)4 << 20) && cpus() > 1) {
+		struct ring g;
+		memset(&g, 0, sizeof g);
+		g.slot = xmalloc(RING * sizeof *g.slot);
+		g.job = j;
+		pthread_t th;
+		if (pthread_mutex_init(&g.mu, NULL) == 0) {
+			if (pthread_cond_init(&g.cv, NULL) == 0) {
+				if (pthread_create(&th, NULL, producer_main, &g) == 0) {
+					for (;;) {
+						pthread_mutex_lock(&g.mu);
+						while (g.tail == g.head && !g.done)
+							pthread_cond_wait(&g.cv, &g.mu);
+						int empty = g.tail == g.head;
+						pthread_mutex_unlock(&g.mu);
+						if (empty)
+							break;
+						fold_events(r, &g.slot[g.tail % RING]);
+						pthread_mutex_lock(&g.mu);
+						g.tail++;
+						pthread_cond_broadcast(&g.cv);
+						pthread_mutex_unlock(&g.mu);
+						if ((++nb & 15) == 0 &&
+						    (dup = dup_poll(r, h, checked, j->res)) != 0)
+							break;
+					}
+					pthread_mutex_lock(&g.mu);
+					g.stop = 1;
+					pthread_cond_broadcast(&g.cv);
+					pthread_mutex_unlock(&g.mu);
+					pthread_join(th, NULL);
+					pthread_cond_destroy(&g.cv);
+					pthread_mutex_destroy(&g.mu);
+					free(g.slot);
+					return dup;
+				}
+				pthread_cond_destroy(&g.cv);
+			}
+			pthread_mutex_destroy(&g.mu);
+		}
+		free(g.slot);
+	}
+	/* one thread: read a batch, fold it */
+	struct evbatch *b = xmalloc(sizeof *b);
+	while (!j->end) {
+		produce(j, b);
+		fold_events(r, b);
+		if ((++nb & 15) == 0 && (dup = dup_poll(r, h, checked, j->res)) != 0)
+			break;
+	}
+	free(b);
+	return dup;
 }
 
 int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result *res)
@@ -1397,104 +1606,41 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 		src.map = map;
 		src.size = size;
 	}
+	struct parse_job *j = xcalloc(1, sizeof *j);
 	struct feed_parser *p = feed_parser_new(path, r->o.type, r->o.now);
-	char srcname[FEED_MAX_LABEL + 1];
+	struct held held = {NULL, 0, 0};
+	j->r = r;
+	j->path = path;
+	j->p = p;
+	j->src = &src;
+	j->res = res;
+	j->held = &held;
+	j->h = &h;
 	if (r->o.source && *r->o.source) {
-		feed_label(srcname, r->o.source, strlen(r->o.source));
+		feed_label(j->srcname, r->o.source, strlen(r->o.source));
 	} else {
 		const char *b = strrchr(path, '/');
 		b = b ? b + 1 : path;
-		feed_label(srcname, b, strcspn(b, "."));
+		feed_label(j->srcname, b, strcspn(b, "."));
 	}
-	if (!srcname[0])
-		snprintf(srcname, sizeof srcname, "feed");
-	char deftlp[FEED_MAX_LABEL + 1];
-	feed_label(deftlp, r->o.tlp, strlen(r->o.tlp));
+	if (!j->srcname[0])
+		snprintf(j->srcname, sizeof j->srcname, "feed");
+	feed_label(j->deftlp, r->o.tlp, strlen(r->o.tlp));
 	undo_begin(r);
-	uint32_t src_id = intern(&r->lab, srcname), tlp_id = intern(&r->lab, deftlp);
-	uint32_t type_id = UINT32_MAX; /* the file's default type, interned when used */
-	struct lcache ct, cs, cl;
-	ct.n = cs.n = cl.n = 0;
-	ct.next = cs.next = cl.next = 0;
-	struct held held = {NULL, 0, 0};
-	const char *line;
-	char why[300];
-	size_t len;
-	int toolong, rc, dup = 0;
-	long warned = 0;
-	enum { BATCH = 512 };
-	struct fev *evs = xmalloc(BATCH * sizeof *evs);
-	size_t nev = 0;
+	j->src_id = intern(&r->lab, j->srcname);
+	j->tlp_id = intern(&r->lab, j->deftlp);
+	j->type_id = UINT32_MAX; /* the file's default type, interned when used */
 	/* size the incident hash and array for this file once: about one
 	 * incident per 64 bytes of input at most in Shadowserver-style CSV
 	 * (a smaller estimate only means a rehash later) */
 	if (mapped && size > 0)
 		reserve(r, size / 64);
-	for (;;) {
-		rc = lines_next(&src, &line, &len, &toolong);
-		if (rc > 0) {
-			res->lines++;
-			if (!checked && (res->lines & 8191) == 0 &&
-			    atomic_load_explicit(&h.done, memory_order_acquire)) {
-				/* the hash is ready: a duplicate stops here */
-				hasher_finish(&h);
-				hex32(h.md, res->sha256);
-				checked = 1;
-				if ((dup = file_dup(r, res)) != 0)
-					break;
-			}
-			if (checked && (res->lines & 8191) == 0)
-				lines_drop(&src);
-			int k;
-			struct raw_event raw;
-			if (toolong) {
-				snprintf(why, sizeof why, "line longer than %u bytes",
-					 FEED_MAX_LINE);
-				k = -1;
-			} else {
-				k = parse_line(p, line, len, &raw, why, sizeof why);
-			}
-			if (k < 0) {
-				res->bad++;
-				if (warned++ < 50)
-					hold(&held, "%s:%ld: %s; line skipped", path, res->lines,
-					     why);
-				if (feed_parser_format(p) == FEED_UNKNOWN &&
-				    strstr(why, "no IP column"))
-					break; /* without a usable header nothing can be read */
-				continue;
-			}
-			if (k == 0)
-				continue;
-			res->events++;
-			struct fev *e = &evs[nev];
-			e->ip = raw.ip;
-			e->time = raw.time;
-			e->port = (uint16_t)raw.port;
-			e->feed_asn = raw.feed_asn;
-			if (raw.type_len) {
-				e->type = label_id(r, &ct, raw.type, raw.type_len, &type_id,
-						   p->default_type);
-			} else {
-				if (type_id == UINT32_MAX)
-					type_id = intern(&r->lab, p->default_type);
-				e->type = type_id;
-			}
-			e->source = raw.source_len ? label_id(r, &cs, raw.source, raw.source_len,
-							      &src_id, srcname)
-						   : src_id;
-			e->tlp = raw.tlp_len
-				     ? label_id(r, &cl, raw.tlp, raw.tlp_len, &tlp_id, deftlp)
-				     : tlp_id;
-			if (++nev < BATCH)
-				continue;
-		}
-		fold_batch(r, evs, nev);
-		nev = 0;
-		if (rc <= 0)
-			break;
-	}
-	free(evs);
+	int dup = read_and_fold(r, j, &h, &checked, size);
+	int rc = j->rc;
+	long warned = j->warned;
+	char srcname[FEED_MAX_LABEL + 1];
+	memcpy(srcname, j->srcname, sizeof srcname);
+	free(j);
 	if (rc < 0 && !dup) {
 		hold(&held, "%s: read error after line %ld: %s (lines before it are kept)", path,
 		     res->lines, zr_error(src.z));

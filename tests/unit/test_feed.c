@@ -160,9 +160,10 @@ static void test_fold(struct test_state *t)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-/* write_list - an IP list of n events of ip at times t0, t0+1, ...,
- * padded with comments past 1 MiB so feed_run_file hashes it on its
- * second thread while parsing (and must take a duplicate back out). */
+/* write_list - JSON Lines of n events of ip at times t0, t0+1, ...,
+ * padded with comments past 4 MiB so feed_run_file, given two CPUs,
+ * hashes it on a second thread and reads it on a third while folding
+ * (and must take a duplicate back out, possibly half-way). */
 static void write_list(const char *path, const char *ip, int t0, int n)
 {
 	FILE *f = fopen(path, "w");
@@ -173,7 +174,7 @@ static void write_list(const char *path, const char *ip, int t0, int n)
 	char pad[200];
 	memset(pad, 'p', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
-	for (int i = 0; i < 6000; i++)
+	for (int i = 0; i < 21000; i++)
 		fprintf(f, "# %s\n", pad);
 	fclose(f);
 }
