@@ -408,6 +408,29 @@ static void clean_raw(struct feed_parser *p, struct raw_event *ev)
 	ev->time = p->default_time;
 }
 
+/* find_sep - the first sep in line[i..len), or len. Fields are short, so
+ * eight bytes at a time in a register (the zero-byte trick) beat a memchr
+ * call per field; never reads past len. */
+static size_t find_sep(const char *line, size_t i, size_t len, char sep)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t pat = ones * (unsigned char)sep;
+	while (i + 8 <= len) {
+		uint64_t w;
+		memcpy(&w, line + i, 8);
+		w ^= pat; /* a zero byte where sep is */
+		uint64_t t = (w - ones) & ~w & highs;
+		if (t) /* the lowest flagged byte is the first match, exactly */
+			return i + (size_t)(__builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < len && line[i] != sep)
+		i++;
+	return i;
+}
+
 /* split_plain - csv_split without writing: the first max fields of a
  * line none of which starts with a quote. Returns the field count, or -2
  * when a field is quoted (the caller then splits a writable copy). */
@@ -421,11 +444,10 @@ static int split_plain(const char *line, size_t len, char sep, const char **fiel
 			return nf;
 		if (i < len && line[i] == '"')
 			return -2;
-		const char *q = i < len ? memchr(line + i, sep, len - i) : NULL;
-		size_t e = q ? (size_t)(q - line) : len;
+		size_t e = find_sep(line, i, len, sep);
 		fields[nf] = line + i;
 		lens[nf++] = e - i;
-		if (!q)
+		if (e == len)
 			return nf;
 		i = e + 1;
 	}
@@ -1323,7 +1345,8 @@ static void produce(struct parse_job *j, struct evbatch *b)
 			break;
 		}
 		res->lines++;
-		if ((res->lines & 8191) == 0 && atomic_load_explicit(&j->h->done, memory_order_acquire))
+		if ((res->lines & 8191) == 0 &&
+		    atomic_load_explicit(&j->h->done, memory_order_acquire))
 			lines_drop(j->src);
 		int k;
 		struct raw_event raw;
@@ -1337,7 +1360,8 @@ static void produce(struct parse_job *j, struct evbatch *b)
 			res->bad++;
 			if (j->warned++ < 50)
 				hold(j->held, "%s:%ld: %s; line skipped", j->path, res->lines, why);
-			if (feed_parser_format(j->p) == FEED_UNKNOWN && strstr(why, "no IP column")) {
+			if (feed_parser_format(j->p) == FEED_UNKNOWN &&
+			    strstr(why, "no IP column")) {
 				j->end = 1; /* without a usable header nothing can be read */
 				break;
 			}
