@@ -629,7 +629,11 @@ uint32_t asn_table_find6(const struct asn_table *t, struct u128 ip)
 
 uint32_t asn_table_find(const struct asn_table *t, const struct asn_ip *ip)
 {
-	return ip->v6 ? asn_table_find6(t, ip->a6) : asn_table_find4(t, ip->v4);
+	/* a table of one segment (nothing loaded, e.g. no prefix contacts:
+	 * `notify plan` asks it once per incident) answers without the index */
+	if (ip->v6)
+		return t->nseg6 == 1 ? t->asn6[0] : asn_table_find6(t, ip->a6);
+	return t->nseg4 == 1 ? t->sa4[0].asn : asn_table_find4(t, ip->v4);
 }
 
 static uint32_t seg_index4(const struct asn_table *t, uint32_t ip)
