@@ -1,13 +1,23 @@
 /*
  * feed.c - feed parsing and incident folding (see feed.h).
  *
- * Hot path (a million-line Shadowserver CSV): lines come from zreader
- * without copies, CSV splitting stops at the last column we use, the
- * timestamp of the previous line is reused when the text is identical,
- * and events fold into an open-addressing hash keyed by (IP, type) in
- * memory. The store is touched once per run: one query for incidents
- * still open inside the window, then one transaction of inserts and
- * updates. A run that fails before the commit writes nothing.
+ * Hot path (a million-line Shadowserver CSV): plain files are read from a
+ * read-only mapping (compressed ones and pipes through zreader), lines
+ * are never written to (a line with quoted fields is copied first), CSV
+ * splitting stops at the last column we use, a timestamp of the same day
+ * as the one before parses only its clock, labels are interned once per
+ * distinct raw value, and events fold into an open-addressing hash keyed
+ * by (IP, type) in memory. The store is touched once per run: one query
+ * for incidents still open inside the window, then one transaction of
+ * inserts and updates. A run that fails before the commit writes nothing.
+ * Threads (pthreads, only when the process may use a second CPU): the
+ * SHA-256 of a mapped file of 1 MiB or more is computed on a helper
+ * thread while the file is parsed, and a file of 4 MiB or more is parsed
+ * on a second helper thread while this one looks up and folds, batch by
+ * batch in file order; a duplicate found by the late hash is taken back
+ * out (undo log). The helpers touch only the mapping and their own
+ * structs; the run, the table of incidents and the store stay on the
+ * calling thread.
  * Incident rule: an event joins an incident of the same IP and type if
  * the incident would still span at most the window; otherwise it opens
  * a new incident. Events joining an incident already notified are
