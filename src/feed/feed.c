@@ -1848,32 +1848,35 @@ static int merge_block(void *ctx, struct incident_block *b)
 #define BLOCK_TARGET 4096u
 static int write_blocks(struct feed_run *r, long *written)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < r->ninc; i++)
-		n += r->inc[i].dirty && !(r->db_id && r->db_id[i]);
-	*written = (long)n;
-	if (!n)
+	*written = 0;
+	if (!r->ninc)
 		return STORE_OK;
 	/* keys (AS << 32 | index) gathered in one sequential pass, then a
 	 * stable LSD radix sort on the AS, 16 bits a pass: the sort touches
-	 * only the keys, not the 80-byte incidents at random (that cost
-	 * ~50 ms for 630,000 incidents) */
-	/* The slot array is not used after the merge (feed_run_commit), and
-	 * its pages are already there: fresh pages cost more than this sort
-	 * on a virtual machine (perf), so the keys go there when they fit. */
+	 * only the keys, not the incidents at random (that cost ~50 ms for
+	 * 630,000 incidents). The slot array is not used after the merge
+	 * (feed_run_commit), and its pages are already there: fresh pages
+	 * cost more than this sort on a virtual machine (perf), so the keys
+	 * go there when they fit (room for every incident: counted as
+	 * gathered). */
+	size_t cap = r->ninc;
 	uint64_t *a, *b, *own = NULL;
-	if (r->nslots * sizeof *r->slots >= 2 * n * sizeof *a) {
+	if (r->nslots * sizeof *r->slots >= 2 * cap * sizeof *a) {
 		a = (uint64_t *)(void *)r->slots;
-		b = a + n;
 	} else {
-		own = xmalloc(2 * n * sizeof *a);
+		own = xmalloc(2 * cap * sizeof *a);
 		a = own;
-		b = own + n;
 	}
-	size_t k = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < r->ninc; i++)
 		if (r->inc[i].dirty && !(r->db_id && r->db_id[i]))
-			a[k++] = (uint64_t)r->inc[i].asn << 32 | i;
+			a[n++] = (uint64_t)r->inc[i].asn << 32 | i;
+	*written = (long)n;
+	if (!n) { /* nothing was written into the slots */
+		free(own);
+		return STORE_OK;
+	}
+	b = a + n;
 	size_t *cnt = xmalloc(65537 * sizeof *cnt);
 	for (int sh = 32; sh < 64; sh += 16) {
 		memset(cnt, 0, 65537 * sizeof *cnt);
@@ -1969,9 +1972,10 @@ int feed_run_commit(struct feed_run *r, struct feed_totals *tot, char *why, size
 		}
 	}
 	struct incident_writer *w = NULL;
-	for (size_t i = 0; i < r->ninc; i++) {
+	/* merged into older row-table incidents: only when anything merged */
+	for (size_t i = 0; r->db_id && i < r->ninc; i++) {
 		struct inc *x = &r->inc[i];
-		int64_t id = r->db_id ? r->db_id[i] : 0;
+		int64_t id = r->db_id[i];
 		if (!x->dirty || id <= 0 || id >= INCIDENT_BLOCK_BASE)
 			continue;
 		if (!w && !(w = store_incident_writer(st))) {
