@@ -1093,30 +1093,56 @@ static int sha256_file(const char *path, char out[65], char *why, size_t whylen)
 	return rc;
 }
 
-/* hasher - SHA-256 of a mapped file on a second thread while the first
+/* hasher - SHA-256 of a plain file on a second thread while the first
  * one parses it: the hash of a 60 MB feed (~50 ms with SHA-NI) is then
- * off the critical path when a second core is free. The thread only
- * reads the mapping and writes md, then sets done (release); the parser
- * reads md after seeing done (acquire) or after pthread_join. */
+ * off the critical path when a second CPU is free. It reads the file with
+ * pread into a small buffer of its own, not through the mapping, so the
+ * parser alone decides which pages are resident (peak RSS stays bounded
+ * however large the file). The thread writes md and failed/err, then sets
+ * done (release); the parser reads them after seeing done (acquire) or
+ * after pthread_join. */
 struct hasher {
-	const unsigned char *p;
+	int fd; /* owned: closed by hasher_finish */
 	size_t n;
 	unsigned char md[32];
+	int failed, err; /* a read error, its errno */
 	atomic_int done;
 	pthread_t th;
 	int running; /* a thread was started and not yet joined */
 };
 
-static void hash_mem(const unsigned char *p, size_t n, unsigned char md[32])
+static void hash_fd(struct hasher *h)
 {
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c)
+		abort(); /* out of memory, as xalloc */
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	const size_t bs = (size_t)256 << 10;
+	unsigned char *buf = xmalloc(bs);
+	size_t off = 0;
+	while (off < h->n) {
+		size_t want = h->n - off < bs ? h->n - off : bs;
+		ssize_t k = pread(h->fd, buf, want, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			h->failed = 1;
+			h->err = k < 0 ? errno : EIO; /* 0: the file shrank */
+			break;
+		}
+		EVP_DigestUpdate(c, buf, (size_t)k);
+		off += (size_t)k;
+	}
 	unsigned mdl = 0;
-	EVP_Digest(p, n, md, &mdl, EVP_sha256(), NULL);
+	EVP_DigestFinal_ex(c, h->md, &mdl);
+	EVP_MD_CTX_free(c);
+	free(buf);
 }
 
 static void *hasher_main(void *arg)
 {
 	struct hasher *h = arg;
-	hash_mem(h->p, h->n, h->md);
+	hash_fd(h);
 	atomic_store_explicit(&h->done, 1, memory_order_release);
 	return NULL;
 }
@@ -1128,13 +1154,14 @@ static int cpus(void)
 	return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
-/* hasher_start - on a thread when the file is big enough to matter and a
- * second CPU is allowed (on one CPU the thread only adds switches); else
- * at once here. */
-static void hasher_start(struct hasher *h, const void *p, size_t n)
+/* hasher_start - hash the n bytes of fd (taken over) on a thread when the
+ * file is big enough to matter and a second CPU is allowed (on one CPU
+ * the thread only adds switches); else at once here. */
+static void hasher_start(struct hasher *h, int fd, size_t n)
 {
-	h->p = p;
+	h->fd = fd;
 	h->n = n;
+	h->failed = h->err = 0;
 	atomic_init(&h->done, 0);
 	h->running = 0;
 	if (n >= ((size_t)1 << 20) && cpus() > 1 &&
@@ -1142,7 +1169,7 @@ static void hasher_start(struct hasher *h, const void *p, size_t n)
 		h->running = 1;
 		return;
 	}
-	hash_mem(p, n, h->md);
+	hash_fd(h);
 	atomic_store_explicit(&h->done, 1, memory_order_relaxed);
 }
 
@@ -1152,6 +1179,9 @@ static void hasher_finish(struct hasher *h)
 		pthread_join(h->th, NULL);
 		h->running = 0;
 	}
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
 }
 
 /* lines - the lines of a plain file straight from its read-only mapping
@@ -1161,12 +1191,19 @@ struct lines {
 	struct zreader *z;
 	const char *map;
 	size_t size, pos;
-	size_t dropped; /* pages before this offset were given back */
+	size_t dropped;	  /* pages before this offset were given back */
+	size_t populated; /* pages before this offset were mapped in */
 };
 
+/* The mapping is made resident LINES_WINDOW bytes at a time, ahead of the
+ * parser, with one MADV_POPULATE_READ each (faulting the file in 64 KiB
+ * steps cost ~1,000 page faults per 60 MB, and faults are dear on a
+ * virtual machine), and given back behind it (lines_drop): the file's
+ * share of the RSS stays about two windows, whatever its size. */
+#define LINES_WINDOW ((size_t)8 << 20)
+
 /* lines_drop - give back the mapped pages already parsed (they are
- * clean page-cache pages; the file stays cached), so a 60 MB feed does
- * not add 60 MB to the peak RSS. Only once the hash no longer reads them. */
+ * clean page-cache pages; the file stays cached). */
 static void lines_drop(struct lines *s)
 {
 	const size_t step = (size_t)8 << 20;
@@ -1187,6 +1224,12 @@ static int lines_next(struct lines *s, const char **line, size_t *len, int *tool
 	}
 	if (s->pos >= s->size)
 		return 0;
+	if (s->pos + LINES_WINDOW / 2 > s->populated && s->populated < s->size) {
+		size_t k =
+		    s->size - s->populated < LINES_WINDOW ? s->size - s->populated : LINES_WINDOW;
+		madvise((char *)s->map + s->populated, k, MADV_POPULATE_READ);
+		s->populated += k; /* an error only means faults later */
+	}
 	const char *b = s->map + s->pos;
 	size_t avail = s->size - s->pos;
 	const char *nl = memchr(b, '\n', avail);
@@ -1355,8 +1398,7 @@ static void produce(struct parse_job *j, struct evbatch *b)
 			break;
 		}
 		res->lines++;
-		if ((res->lines & 8191) == 0 &&
-		    atomic_load_explicit(&j->h->done, memory_order_acquire))
+		if ((res->lines & 8191) == 0)
 			lines_drop(j->src);
 		int k;
 		struct raw_event raw;
@@ -1501,6 +1543,8 @@ static int dup_poll(struct feed_run *r, struct hasher *h, int *checked,
 	if (*checked || !atomic_load_explicit(&h->done, memory_order_acquire))
 		return 0;
 	hasher_finish(h);
+	if (h->failed)
+		return 0; /* reported when the file is done */
 	hex32(h->md, res->sha256);
 	*checked = 1;
 	return file_dup(r, res);
@@ -1599,21 +1643,27 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 				mapped = 1;
 		}
 	}
-	if (fd >= 0)
-		close(fd);
+	h.fd = -1;
 	int checked = 0;
 	if (mapped) {
-		/* map every page now, in one call: faulting the file in 64 KiB
-		 * steps cost ~1,000 page faults, and faults are dear on a
-		 * virtual machine (parsed pages are given back, lines_drop) */
-		if (map && madvise(map, size, MADV_POPULATE_READ))
-			madvise(map, size, MADV_SEQUENTIAL);
-		hasher_start(&h, map ? map : "", size);
+		hasher_start(&h, fd, size); /* the hasher owns fd from here */
+		fd = -1;
 		if (!h.running) {
+			hasher_finish(&h);
+			if (h.failed) {
+				snprintf(res->error, sizeof res->error, "cannot read '%s': %s",
+					 path, strerror(h.err));
+				if (map)
+					munmap(map, size);
+				res->failed = 1;
+				return -1;
+			}
 			hex32(h.md, res->sha256);
 			checked = 1;
 		}
 	} else {
+		if (fd >= 0)
+			close(fd);
 		if (sha256_file(path, res->sha256, res->error, sizeof res->error)) {
 			res->failed = 1;
 			return -1;
@@ -1689,6 +1739,18 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 	zr_close(src.z);
 	if (!checked) {
 		hasher_finish(&h);
+		if (h.failed) { /* nothing of the file is kept */
+			free(held.buf);
+			if (map)
+				munmap(map, size);
+			undo_end(r, 1);
+			memset(res, 0, sizeof *res);
+			res->path = path;
+			snprintf(res->error, sizeof res->error, "cannot read '%s': %s", path,
+				 strerror(h.err));
+			res->failed = 1;
+			return -1;
+		}
 		hex32(h.md, res->sha256);
 		dup = file_dup(r, res);
 	}
