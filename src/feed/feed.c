@@ -886,19 +886,24 @@ static void rehash(struct feed_run *r, size_t want)
 }
 
 /* reserve - room for more incidents without rehashing on the way. */
+static void grow_inc(struct feed_run *r, size_t need)
+{
+	if (need <= r->capinc)
+		return;
+	struct inc *n = huge_alloc(need * sizeof *n);
+	if (r->ninc)
+		memcpy(n, r->inc, r->ninc * sizeof *n);
+	free(r->inc);
+	r->inc = n;
+	r->capinc = need;
+}
+
 static void reserve(struct feed_run *r, size_t more)
 {
 	size_t need = r->ninc + more;
 	if (need * 2 > r->nslots && need < INT32_MAX / 4)
 		rehash(r, need * 2);
-	if (need > r->capinc) {
-		struct inc *n = huge_alloc(need * sizeof *n);
-		if (r->ninc)
-			memcpy(n, r->inc, r->ninc * sizeof *n);
-		free(r->inc);
-		r->inc = n;
-		r->capinc = need;
-	}
+	grow_inc(r, need);
 }
 
 /* find_slot_h - the slot of key (its head, or the empty slot to fill),
@@ -921,10 +926,16 @@ static size_t find_slot(struct feed_run *r, const struct asn_ip *ip, uint32_t ty
 	return find_slot_h(r, ip, type, key_hash(ip, type), tag);
 }
 
+/* new_inc - one more incident. Only the array grows here: fold has found
+ * the key's slot already and made room in the slots before (a rehash
+ * here used to move the slots under it, and the new incident went into
+ * the slot of the old table: a compressed feed, or one of lines shorter
+ * than reserve()'s estimate, lost incidents that way and split later
+ * events of their key into a second incident). */
 static struct inc *new_inc(struct feed_run *r)
 {
 	if (r->ninc == r->capinc)
-		reserve(r, r->capinc ? r->capinc : 1 << 15);
+		grow_inc(r, r->ninc + (r->capinc ? r->capinc : 1 << 15));
 	struct inc *x = &r->inc[r->ninc++];
 	memset(x, 0, sizeof *x);
 	x->next = -1;
