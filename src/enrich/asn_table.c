@@ -615,21 +615,31 @@ static uint32_t seg_index6(const struct asn_table *t, struct u128 ip)
 uint32_t asn_table_find6(const struct asn_table *t, struct u128 ip)
 {
 	uint32_t k = (uint32_t)(ip.hi >> (64 - IDX6_BITS));
-	uint32_t lo = t->idx6[k], hi = t->idx6[k + 1];
-	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		struct u128 s = {t->start6_hi[mid], t->start6_lo[mid]};
-		if (u128_cmp(s, ip) <= 0)
-			lo = mid + 1;
-		else
-			hi = mid;
+	uint32_t lo = t->idx6[k], n = t->idx6[k + 1] - lo;
+	if (n == 0)
+		return lo ? t->asn6[lo - 1] : 0;
+	/* branch-free upper_bound, as in asn_table_find4: IPv6 buckets hold
+	 * more segments, and mispredicted compares cost more than the loads */
+	const uint64_t *sh = t->start6_hi, *sl = t->start6_lo;
+	size_t b = lo;
+	while (n > 1) {
+		uint32_t half = n / 2;
+		size_t m = b + half;
+		int le = (sh[m] < ip.hi) | ((sh[m] == ip.hi) & (sl[m] <= ip.lo));
+		b = le ? m : b;
+		n -= half;
 	}
-	return lo ? t->asn6[lo - 1] : 0;
+	size_t ub = b + ((sh[b] < ip.hi) | ((sh[b] == ip.hi) & (sl[b] <= ip.lo)));
+	return ub ? t->asn6[ub - 1] : 0;
 }
 
 uint32_t asn_table_find(const struct asn_table *t, const struct asn_ip *ip)
 {
-	return ip->v6 ? asn_table_find6(t, ip->a6) : asn_table_find4(t, ip->v4);
+	/* a table of one segment (nothing loaded, e.g. no prefix contacts:
+	 * `notify plan` asks it once per incident) answers without the index */
+	if (ip->v6)
+		return t->nseg6 == 1 ? t->asn6[0] : asn_table_find6(t, ip->a6);
+	return t->nseg4 == 1 ? t->sa4[0].asn : asn_table_find4(t, ip->v4);
 }
 
 static uint32_t seg_index4(const struct asn_table *t, uint32_t ip)

@@ -1,13 +1,23 @@
 /*
  * feed.c - feed parsing and incident folding (see feed.h).
  *
- * Hot path (a million-line Shadowserver CSV): lines come from zreader
- * without copies, CSV splitting stops at the last column we use, the
- * timestamp of the previous line is reused when the text is identical,
- * and events fold into an open-addressing hash keyed by (IP, type) in
- * memory. The store is touched once per run: one query for incidents
- * still open inside the window, then one transaction of inserts and
- * updates. A run that fails before the commit writes nothing.
+ * Hot path (a million-line Shadowserver CSV): plain files are read from a
+ * read-only mapping (compressed ones and pipes through zreader), lines
+ * are never written to (a line with quoted fields is copied first), CSV
+ * splitting stops at the last column we use, a timestamp of the same day
+ * as the one before parses only its clock, labels are interned once per
+ * distinct raw value, and events fold into an open-addressing hash keyed
+ * by (IP, type) in memory. The store is touched once per run: one query
+ * for incidents still open inside the window, then one transaction of
+ * inserts and updates. A run that fails before the commit writes nothing.
+ * Threads (pthreads, only when the process may use a second CPU): the
+ * SHA-256 of a mapped file of 1 MiB or more is computed on a helper
+ * thread while the file is parsed, and a file of 4 MiB or more is parsed
+ * on a second helper thread while this one looks up and folds, batch by
+ * batch in file order; a duplicate found by the late hash is taken back
+ * out (undo log). The helpers touch only the mapping and their own
+ * structs; the run, the table of incidents and the store stay on the
+ * calling thread.
  * Incident rule: an event joins an incident of the same IP and type if
  * the incident would still span at most the window; otherwise it opens
  * a new incident. Events joining an incident already notified are
@@ -408,6 +418,29 @@ static void clean_raw(struct feed_parser *p, struct raw_event *ev)
 	ev->time = p->default_time;
 }
 
+/* find_sep - the first sep in line[i..len), or len. Fields are short, so
+ * eight bytes at a time in a register (the zero-byte trick) beat a memchr
+ * call per field; never reads past len. */
+static size_t find_sep(const char *line, size_t i, size_t len, char sep)
+{
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+	const uint64_t ones = 0x0101010101010101ull, highs = 0x8080808080808080ull;
+	const uint64_t pat = ones * (unsigned char)sep;
+	while (i + 8 <= len) {
+		uint64_t w;
+		memcpy(&w, line + i, 8);
+		w ^= pat; /* a zero byte where sep is */
+		uint64_t t = (w - ones) & ~w & highs;
+		if (t) /* the lowest flagged byte is the first match, exactly */
+			return i + (size_t)(__builtin_ctzll(t) >> 3);
+		i += 8;
+	}
+#endif
+	while (i < len && line[i] != sep)
+		i++;
+	return i;
+}
+
 /* split_plain - csv_split without writing: the first max fields of a
  * line none of which starts with a quote. Returns the field count, or -2
  * when a field is quoted (the caller then splits a writable copy). */
@@ -421,11 +454,10 @@ static int split_plain(const char *line, size_t len, char sep, const char **fiel
 			return nf;
 		if (i < len && line[i] == '"')
 			return -2;
-		const char *q = i < len ? memchr(line + i, sep, len - i) : NULL;
-		size_t e = q ? (size_t)(q - line) : len;
+		size_t e = find_sep(line, i, len, sep);
 		fields[nf] = line + i;
 		lens[nf++] = e - i;
-		if (!q)
+		if (e == len)
 			return nf;
 		i = e + 1;
 	}
@@ -854,19 +886,24 @@ static void rehash(struct feed_run *r, size_t want)
 }
 
 /* reserve - room for more incidents without rehashing on the way. */
+static void grow_inc(struct feed_run *r, size_t need)
+{
+	if (need <= r->capinc)
+		return;
+	struct inc *n = huge_alloc(need * sizeof *n);
+	if (r->ninc)
+		memcpy(n, r->inc, r->ninc * sizeof *n);
+	free(r->inc);
+	r->inc = n;
+	r->capinc = need;
+}
+
 static void reserve(struct feed_run *r, size_t more)
 {
 	size_t need = r->ninc + more;
 	if (need * 2 > r->nslots && need < INT32_MAX / 4)
 		rehash(r, need * 2);
-	if (need > r->capinc) {
-		struct inc *n = huge_alloc(need * sizeof *n);
-		if (r->ninc)
-			memcpy(n, r->inc, r->ninc * sizeof *n);
-		free(r->inc);
-		r->inc = n;
-		r->capinc = need;
-	}
+	grow_inc(r, need);
 }
 
 /* find_slot_h - the slot of key (its head, or the empty slot to fill),
@@ -889,10 +926,16 @@ static size_t find_slot(struct feed_run *r, const struct asn_ip *ip, uint32_t ty
 	return find_slot_h(r, ip, type, key_hash(ip, type), tag);
 }
 
+/* new_inc - one more incident. Only the array grows here: fold has found
+ * the key's slot already and made room in the slots before (a rehash
+ * here used to move the slots under it, and the new incident went into
+ * the slot of the old table: a compressed feed, or one of lines shorter
+ * than reserve()'s estimate, lost incidents that way and split later
+ * events of their key into a second incident). */
 static struct inc *new_inc(struct feed_run *r)
 {
 	if (r->ninc == r->capinc)
-		reserve(r, r->capinc ? r->capinc : 1 << 15);
+		grow_inc(r, r->ninc + (r->capinc ? r->capinc : 1 << 15));
 	struct inc *x = &r->inc[r->ninc++];
 	memset(x, 0, sizeof *x);
 	x->next = -1;
@@ -1061,30 +1104,56 @@ static int sha256_file(const char *path, char out[65], char *why, size_t whylen)
 	return rc;
 }
 
-/* hasher - SHA-256 of a mapped file on a second thread while the first
+/* hasher - SHA-256 of a plain file on a second thread while the first
  * one parses it: the hash of a 60 MB feed (~50 ms with SHA-NI) is then
- * off the critical path when a second core is free. The thread only
- * reads the mapping and writes md, then sets done (release); the parser
- * reads md after seeing done (acquire) or after pthread_join. */
+ * off the critical path when a second CPU is free. It reads the file with
+ * pread into a small buffer of its own, not through the mapping, so the
+ * parser alone decides which pages are resident (peak RSS stays bounded
+ * however large the file). The thread writes md and failed/err, then sets
+ * done (release); the parser reads them after seeing done (acquire) or
+ * after pthread_join. */
 struct hasher {
-	const unsigned char *p;
+	int fd; /* owned: closed by hasher_finish */
 	size_t n;
 	unsigned char md[32];
+	int failed, err; /* a read error, its errno */
 	atomic_int done;
 	pthread_t th;
 	int running; /* a thread was started and not yet joined */
 };
 
-static void hash_mem(const unsigned char *p, size_t n, unsigned char md[32])
+static void hash_fd(struct hasher *h)
 {
+	EVP_MD_CTX *c = EVP_MD_CTX_new();
+	if (!c)
+		abort(); /* out of memory, as xalloc */
+	EVP_DigestInit_ex(c, EVP_sha256(), NULL);
+	const size_t bs = (size_t)256 << 10;
+	unsigned char *buf = xmalloc(bs);
+	size_t off = 0;
+	while (off < h->n) {
+		size_t want = h->n - off < bs ? h->n - off : bs;
+		ssize_t k = pread(h->fd, buf, want, (off_t)off);
+		if (k < 0 && errno == EINTR)
+			continue;
+		if (k <= 0) {
+			h->failed = 1;
+			h->err = k < 0 ? errno : EIO; /* 0: the file shrank */
+			break;
+		}
+		EVP_DigestUpdate(c, buf, (size_t)k);
+		off += (size_t)k;
+	}
 	unsigned mdl = 0;
-	EVP_Digest(p, n, md, &mdl, EVP_sha256(), NULL);
+	EVP_DigestFinal_ex(c, h->md, &mdl);
+	EVP_MD_CTX_free(c);
+	free(buf);
 }
 
 static void *hasher_main(void *arg)
 {
 	struct hasher *h = arg;
-	hash_mem(h->p, h->n, h->md);
+	hash_fd(h);
 	atomic_store_explicit(&h->done, 1, memory_order_release);
 	return NULL;
 }
@@ -1096,13 +1165,14 @@ static int cpus(void)
 	return sched_getaffinity(0, sizeof set, &set) == 0 ? CPU_COUNT(&set) : 1;
 }
 
-/* hasher_start - on a thread when the file is big enough to matter and a
- * second CPU is allowed (on one CPU the thread only adds switches); else
- * at once here. */
-static void hasher_start(struct hasher *h, const void *p, size_t n)
+/* hasher_start - hash the n bytes of fd (taken over) on a thread when the
+ * file is big enough to matter and a second CPU is allowed (on one CPU
+ * the thread only adds switches); else at once here. */
+static void hasher_start(struct hasher *h, int fd, size_t n)
 {
-	h->p = p;
+	h->fd = fd;
 	h->n = n;
+	h->failed = h->err = 0;
 	atomic_init(&h->done, 0);
 	h->running = 0;
 	if (n >= ((size_t)1 << 20) && cpus() > 1 &&
@@ -1110,7 +1180,7 @@ static void hasher_start(struct hasher *h, const void *p, size_t n)
 		h->running = 1;
 		return;
 	}
-	hash_mem(p, n, h->md);
+	hash_fd(h);
 	atomic_store_explicit(&h->done, 1, memory_order_relaxed);
 }
 
@@ -1120,6 +1190,9 @@ static void hasher_finish(struct hasher *h)
 		pthread_join(h->th, NULL);
 		h->running = 0;
 	}
+	if (h->fd >= 0)
+		close(h->fd);
+	h->fd = -1;
 }
 
 /* lines - the lines of a plain file straight from its read-only mapping
@@ -1129,12 +1202,19 @@ struct lines {
 	struct zreader *z;
 	const char *map;
 	size_t size, pos;
-	size_t dropped; /* pages before this offset were given back */
+	size_t dropped;	  /* pages before this offset were given back */
+	size_t populated; /* pages before this offset were mapped in */
 };
 
+/* The mapping is made resident LINES_WINDOW bytes at a time, ahead of the
+ * parser, with one MADV_POPULATE_READ each (faulting the file in 64 KiB
+ * steps cost ~1,000 page faults per 60 MB, and faults are dear on a
+ * virtual machine), and given back behind it (lines_drop): the file's
+ * share of the RSS stays about two windows, whatever its size. */
+#define LINES_WINDOW ((size_t)8 << 20)
+
 /* lines_drop - give back the mapped pages already parsed (they are
- * clean page-cache pages; the file stays cached), so a 60 MB feed does
- * not add 60 MB to the peak RSS. Only once the hash no longer reads them. */
+ * clean page-cache pages; the file stays cached). */
 static void lines_drop(struct lines *s)
 {
 	const size_t step = (size_t)8 << 20;
@@ -1155,6 +1235,12 @@ static int lines_next(struct lines *s, const char **line, size_t *len, int *tool
 	}
 	if (s->pos >= s->size)
 		return 0;
+	if (s->pos + LINES_WINDOW / 2 > s->populated && s->populated < s->size) {
+		size_t k =
+		    s->size - s->populated < LINES_WINDOW ? s->size - s->populated : LINES_WINDOW;
+		madvise((char *)s->map + s->populated, k, MADV_POPULATE_READ);
+		s->populated += k; /* an error only means faults later */
+	}
 	const char *b = s->map + s->pos;
 	size_t avail = s->size - s->pos;
 	const char *nl = memchr(b, '\n', avail);
@@ -1277,29 +1363,124 @@ struct fev {
 	uint16_t port;
 };
 
-/* fold_batch - look up, hash and fold n events. Lookups run in one tight
- * loop, then keys are hashed and their slots prefetched, then folded:
- * independent cache misses overlap instead of queueing one by one
- * (measured several times faster than one event at a time). */
-static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
+/* evbatch - events parsed, to be looked up and folded in file order. */
+enum { BATCH = 512, RING = 8 };
+struct evbatch {
+	struct fev ev[BATCH];
+	uint32_t asn[BATCH];
+	size_t n;
+};
+
+/* parse_job - the reading side of feed_run_file: lines to events with
+ * their AS, batch by batch. It alone touches the parser, the lines, the
+ * file's counters and held warnings, and interns labels into r->lab;
+ * the folding side uses only the label ids it hands over. */
+struct parse_job {
+	struct feed_run *r;
+	const char *path;
+	struct feed_parser *p;
+	struct lines *src;
+	struct feed_file_result *res;
+	struct held *held;
+	struct hasher *h; /* parsed pages are given back once it is done */
+	char srcname[FEED_MAX_LABEL + 1], deftlp[FEED_MAX_LABEL + 1];
+	uint32_t src_id, tlp_id, type_id;
+	struct lcache ct, cs, cl;
+	long warned;
+	int rc;	 /* the last lines_next result */
+	int end; /* nothing more to read */
+};
+
+/* produce - fill b with up to BATCH events; j->end at the end of the
+ * input (b may still hold events). */
+static void produce(struct parse_job *j, struct evbatch *b)
 {
-	enum { B = 512 };
-	uint32_t asns[B], v4[B];
-	uint64_t hvs[B];
+	struct feed_run *r = j->r;
+	struct feed_file_result *res = j->res;
+	const char *line;
+	char why[300];
+	size_t len;
+	int toolong;
+	b->n = 0;
+	while (b->n < BATCH) {
+		j->rc = lines_next(j->src, &line, &len, &toolong);
+		if (j->rc <= 0) {
+			j->end = 1;
+			break;
+		}
+		res->lines++;
+		if ((res->lines & 8191) == 0)
+			lines_drop(j->src);
+		int k;
+		struct raw_event raw;
+		if (toolong) {
+			snprintf(why, sizeof why, "line longer than %u bytes", FEED_MAX_LINE);
+			k = -1;
+		} else {
+			k = parse_line(j->p, line, len, &raw, why, sizeof why);
+		}
+		if (k < 0) {
+			res->bad++;
+			if (j->warned++ < 50)
+				hold(j->held, "%s:%ld: %s; line skipped", j->path, res->lines, why);
+			if (feed_parser_format(j->p) == FEED_UNKNOWN &&
+			    strstr(why, "no IP column")) {
+				j->end = 1; /* without a usable header nothing can be read */
+				break;
+			}
+			continue;
+		}
+		if (k == 0)
+			continue;
+		res->events++;
+		struct fev *e = &b->ev[b->n++];
+		e->ip = raw.ip;
+		e->time = raw.time;
+		e->port = (uint16_t)raw.port;
+		e->feed_asn = raw.feed_asn;
+		if (raw.type_len) {
+			e->type = label_id(r, &j->ct, raw.type, raw.type_len, &j->type_id,
+					   j->p->default_type);
+		} else {
+			if (j->type_id == UINT32_MAX)
+				j->type_id = intern(&r->lab, j->p->default_type);
+			e->type = j->type_id;
+		}
+		e->source = raw.source_len ? label_id(r, &j->cs, raw.source, raw.source_len,
+						      &j->src_id, j->srcname)
+					   : j->src_id;
+		e->tlp = raw.tlp_len
+			     ? label_id(r, &j->cl, raw.tlp, raw.tlp_len, &j->tlp_id, j->deftlp)
+			     : j->tlp_id;
+	}
+}
+
+/* fold_events - look up, hash and fold a batch: the lookups run in
+ * prefetching stages (asn_table_find4_batch), keys are hashed and their
+ * slots prefetched, then each key's newest incident, then folded:
+ * independent cache misses overlap instead of queueing one by one
+ * (measured several times faster than one event at a time). The reading
+ * thread, the slower of the two, only parses. */
+static void fold_events(struct feed_run *r, struct evbatch *b)
+{
+	uint64_t hvs[BATCH];
+	size_t n = b->n;
+	const struct fev *evs = b->ev;
+	uint32_t v4[BATCH], a4[BATCH];
 	size_t n4 = 0;
 	for (size_t i = 0; i < n; i++)
 		if (!evs[i].ip.v6)
 			v4[n4++] = evs[i].ip.v4;
-	asn_table_find4_batch(r->t, v4, v4, n4);
-	for (size_t i = 0, j = 0; i < n; i++)
-		asns[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6) : v4[j++];
+	if (n4)
+		asn_table_find4_batch(r->t, v4, a4, n4);
+	for (size_t i = 0, k = 0; i < n; i++)
+		b->asn[i] = evs[i].ip.v6 ? asn_table_find6(r->t, evs[i].ip.a6) : a4[k++];
 	if ((r->ninc + n) * 2 > r->nslots)
 		rehash(r, (r->ninc + n) * 2);
 	for (size_t i = 0; i < n; i++) {
 		hvs[i] = key_hash(&evs[i].ip, evs[i].type);
 		__builtin_prefetch(&r->slots[hvs[i] & (r->nslots - 1)]);
 	}
-	/* then the newest incident of each key, which same_key reads */
 	for (size_t i = 0; i < n; i++) {
 		int32_t k = r->slots[hvs[i] & (r->nslots - 1)].idx;
 		if (k >= 0)
@@ -1309,7 +1490,7 @@ static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
 		const struct fev *ev = &evs[i];
 		struct inc proto;
 		memset(&proto, 0, sizeof proto);
-		proto.asn = asns[i];
+		proto.asn = b->asn[i];
 		if (!proto.asn) {
 			proto.asn = ev->feed_asn; /* the feed's own opinion beats nothing */
 			r->unrouted += !ev->feed_asn;
@@ -1323,6 +1504,125 @@ static void fold_batch(struct feed_run *r, const struct fev *evs, size_t n)
 			r->max_time = ev->time;
 		fold(r, &ev->ip, ev->type, hvs[i], ev->time, &proto);
 	}
+}
+
+/* ring - batches handed from the reading thread to the folding one, in
+ * order, through RING slots (no allocation per batch). head: batches
+ * produced, tail: folded; stop: the folding side wants no more. */
+struct ring {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	struct evbatch *slot;
+	size_t head, tail;
+	int done, stop;
+	struct parse_job *job;
+};
+
+static void *producer_main(void *arg)
+{
+	struct ring *g = arg;
+	for (;;) {
+		pthread_mutex_lock(&g->mu);
+		while (g->head - g->tail == RING && !g->stop)
+			pthread_cond_wait(&g->cv, &g->mu);
+		int stop = g->stop;
+		pthread_mutex_unlock(&g->mu);
+		if (stop)
+			break;
+		/* slot head % RING is free: the folding side is past it */
+		produce(g->job, &g->slot[g->head % RING]);
+		pthread_mutex_lock(&g->mu);
+		g->head++;
+		g->done = g->job->end;
+		pthread_cond_broadcast(&g->cv);
+		pthread_mutex_unlock(&g->mu);
+		if (g->job->end)
+			break;
+	}
+	pthread_mutex_lock(&g->mu);
+	g->done = 1;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	return NULL;
+}
+
+/* dup_poll - once the hash thread is done: the duplicate check, so a
+ * duplicate stops early. 1 when the file is a duplicate. */
+static int dup_poll(struct feed_run *r, struct hasher *h, int *checked,
+		    struct feed_file_result *res)
+{
+	if (*checked || !atomic_load_explicit(&h->done, memory_order_acquire))
+		return 0;
+	hasher_finish(h);
+	if (h->failed)
+		return 0; /* reported when the file is done */
+	hex32(h->md, res->sha256);
+	*checked = 1;
+	return file_dup(r, res);
+}
+
+/* read_and_fold - all batches of the job folded into r, in order. With a
+ * second CPU and a file worth it, reading (parse + lookup) runs on its own
+ * thread and folding here: the two halves of the work overlap (pthreads;
+ * the thread touches only what parse_job names). 1 when the file turned
+ * out a duplicate (folding stopped early). */
+static int read_and_fold(struct feed_run *r, struct parse_job *j, struct hasher *h, int *checked,
+			 size_t size)
+{
+	int dup = 0;
+	long nb = 0;
+	if (size >= ((size_t)4 << 20) && cpus() > 1) {
+		struct ring g;
+		memset(&g, 0, sizeof g);
+		g.slot = xmalloc(RING * sizeof *g.slot);
+		g.job = j;
+		pthread_t th;
+		if (pthread_mutex_init(&g.mu, NULL) == 0) {
+			if (pthread_cond_init(&g.cv, NULL) == 0) {
+				if (pthread_create(&th, NULL, producer_main, &g) == 0) {
+					for (;;) {
+						pthread_mutex_lock(&g.mu);
+						while (g.tail == g.head && !g.done)
+							pthread_cond_wait(&g.cv, &g.mu);
+						int empty = g.tail == g.head;
+						pthread_mutex_unlock(&g.mu);
+						if (empty)
+							break;
+						fold_events(r, &g.slot[g.tail % RING]);
+						pthread_mutex_lock(&g.mu);
+						g.tail++;
+						pthread_cond_broadcast(&g.cv);
+						pthread_mutex_unlock(&g.mu);
+						if ((++nb & 15) == 0 &&
+						    (dup = dup_poll(r, h, checked, j->res)) != 0)
+							break;
+					}
+					pthread_mutex_lock(&g.mu);
+					g.stop = 1;
+					pthread_cond_broadcast(&g.cv);
+					pthread_mutex_unlock(&g.mu);
+					pthread_join(th, NULL);
+					pthread_cond_destroy(&g.cv);
+					pthread_mutex_destroy(&g.mu);
+					free(g.slot);
+					return dup;
+				}
+				pthread_cond_destroy(&g.cv);
+			}
+			pthread_mutex_destroy(&g.mu);
+		}
+		free(g.slot);
+	}
+	/* one thread: read a batch, fold it */
+	struct evbatch *b = xmalloc(sizeof *b);
+	while (!j->end) {
+		produce(j, b);
+		fold_events(r, b);
+		if ((++nb & 15) == 0 && (dup = dup_poll(r, h, checked, j->res)) != 0)
+			break;
+	}
+	free(b);
+	return dup;
 }
 
 int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result *res)
@@ -1354,21 +1654,27 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 				mapped = 1;
 		}
 	}
-	if (fd >= 0)
-		close(fd);
+	h.fd = -1;
 	int checked = 0;
 	if (mapped) {
-		/* map every page now, in one call: faulting the file in 64 KiB
-		 * steps cost ~1,000 page faults, and faults are dear on a
-		 * virtual machine (parsed pages are given back, lines_drop) */
-		if (map && madvise(map, size, MADV_POPULATE_READ))
-			madvise(map, size, MADV_SEQUENTIAL);
-		hasher_start(&h, map ? map : "", size);
+		hasher_start(&h, fd, size); /* the hasher owns fd from here */
+		fd = -1;
 		if (!h.running) {
+			hasher_finish(&h);
+			if (h.failed) {
+				snprintf(res->error, sizeof res->error, "cannot read '%s': %s",
+					 path, strerror(h.err));
+				if (map)
+					munmap(map, size);
+				res->failed = 1;
+				return -1;
+			}
 			hex32(h.md, res->sha256);
 			checked = 1;
 		}
 	} else {
+		if (fd >= 0)
+			close(fd);
 		if (sha256_file(path, res->sha256, res->error, sizeof res->error)) {
 			res->failed = 1;
 			return -1;
@@ -1397,104 +1703,41 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 		src.map = map;
 		src.size = size;
 	}
+	struct parse_job *j = xcalloc(1, sizeof *j);
 	struct feed_parser *p = feed_parser_new(path, r->o.type, r->o.now);
-	char srcname[FEED_MAX_LABEL + 1];
+	struct held held = {NULL, 0, 0};
+	j->r = r;
+	j->path = path;
+	j->p = p;
+	j->src = &src;
+	j->res = res;
+	j->held = &held;
+	j->h = &h;
 	if (r->o.source && *r->o.source) {
-		feed_label(srcname, r->o.source, strlen(r->o.source));
+		feed_label(j->srcname, r->o.source, strlen(r->o.source));
 	} else {
 		const char *b = strrchr(path, '/');
 		b = b ? b + 1 : path;
-		feed_label(srcname, b, strcspn(b, "."));
+		feed_label(j->srcname, b, strcspn(b, "."));
 	}
-	if (!srcname[0])
-		snprintf(srcname, sizeof srcname, "feed");
-	char deftlp[FEED_MAX_LABEL + 1];
-	feed_label(deftlp, r->o.tlp, strlen(r->o.tlp));
+	if (!j->srcname[0])
+		snprintf(j->srcname, sizeof j->srcname, "feed");
+	feed_label(j->deftlp, r->o.tlp, strlen(r->o.tlp));
 	undo_begin(r);
-	uint32_t src_id = intern(&r->lab, srcname), tlp_id = intern(&r->lab, deftlp);
-	uint32_t type_id = UINT32_MAX; /* the file's default type, interned when used */
-	struct lcache ct, cs, cl;
-	ct.n = cs.n = cl.n = 0;
-	ct.next = cs.next = cl.next = 0;
-	struct held held = {NULL, 0, 0};
-	const char *line;
-	char why[300];
-	size_t len;
-	int toolong, rc, dup = 0;
-	long warned = 0;
-	enum { BATCH = 512 };
-	struct fev *evs = xmalloc(BATCH * sizeof *evs);
-	size_t nev = 0;
+	j->src_id = intern(&r->lab, j->srcname);
+	j->tlp_id = intern(&r->lab, j->deftlp);
+	j->type_id = UINT32_MAX; /* the file's default type, interned when used */
 	/* size the incident hash and array for this file once: about one
 	 * incident per 64 bytes of input at most in Shadowserver-style CSV
 	 * (a smaller estimate only means a rehash later) */
 	if (mapped && size > 0)
 		reserve(r, size / 64);
-	for (;;) {
-		rc = lines_next(&src, &line, &len, &toolong);
-		if (rc > 0) {
-			res->lines++;
-			if (!checked && (res->lines & 8191) == 0 &&
-			    atomic_load_explicit(&h.done, memory_order_acquire)) {
-				/* the hash is ready: a duplicate stops here */
-				hasher_finish(&h);
-				hex32(h.md, res->sha256);
-				checked = 1;
-				if ((dup = file_dup(r, res)) != 0)
-					break;
-			}
-			if (checked && (res->lines & 8191) == 0)
-				lines_drop(&src);
-			int k;
-			struct raw_event raw;
-			if (toolong) {
-				snprintf(why, sizeof why, "line longer than %u bytes",
-					 FEED_MAX_LINE);
-				k = -1;
-			} else {
-				k = parse_line(p, line, len, &raw, why, sizeof why);
-			}
-			if (k < 0) {
-				res->bad++;
-				if (warned++ < 50)
-					hold(&held, "%s:%ld: %s; line skipped", path, res->lines,
-					     why);
-				if (feed_parser_format(p) == FEED_UNKNOWN &&
-				    strstr(why, "no IP column"))
-					break; /* without a usable header nothing can be read */
-				continue;
-			}
-			if (k == 0)
-				continue;
-			res->events++;
-			struct fev *e = &evs[nev];
-			e->ip = raw.ip;
-			e->time = raw.time;
-			e->port = (uint16_t)raw.port;
-			e->feed_asn = raw.feed_asn;
-			if (raw.type_len) {
-				e->type = label_id(r, &ct, raw.type, raw.type_len, &type_id,
-						   p->default_type);
-			} else {
-				if (type_id == UINT32_MAX)
-					type_id = intern(&r->lab, p->default_type);
-				e->type = type_id;
-			}
-			e->source = raw.source_len ? label_id(r, &cs, raw.source, raw.source_len,
-							      &src_id, srcname)
-						   : src_id;
-			e->tlp = raw.tlp_len
-				     ? label_id(r, &cl, raw.tlp, raw.tlp_len, &tlp_id, deftlp)
-				     : tlp_id;
-			if (++nev < BATCH)
-				continue;
-		}
-		fold_batch(r, evs, nev);
-		nev = 0;
-		if (rc <= 0)
-			break;
-	}
-	free(evs);
+	int dup = read_and_fold(r, j, &h, &checked, size);
+	int rc = j->rc;
+	long warned = j->warned;
+	char srcname[FEED_MAX_LABEL + 1];
+	memcpy(srcname, j->srcname, sizeof srcname);
+	free(j);
 	if (rc < 0 && !dup) {
 		hold(&held, "%s: read error after line %ld: %s (lines before it are kept)", path,
 		     res->lines, zr_error(src.z));
@@ -1507,6 +1750,18 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 	zr_close(src.z);
 	if (!checked) {
 		hasher_finish(&h);
+		if (h.failed) { /* nothing of the file is kept */
+			free(held.buf);
+			if (map)
+				munmap(map, size);
+			undo_end(r, 1);
+			memset(res, 0, sizeof *res);
+			res->path = path;
+			snprintf(res->error, sizeof res->error, "cannot read '%s': %s", path,
+				 strerror(h.err));
+			res->failed = 1;
+			return -1;
+		}
 		hex32(h.md, res->sha256);
 		dup = file_dup(r, res);
 	}
@@ -1666,32 +1921,35 @@ static int merge_block(void *ctx, struct incident_block *b)
 #define BLOCK_TARGET 4096u
 static int write_blocks(struct feed_run *r, long *written)
 {
-	size_t n = 0;
-	for (size_t i = 0; i < r->ninc; i++)
-		n += r->inc[i].dirty && !(r->db_id && r->db_id[i]);
-	*written = (long)n;
-	if (!n)
+	*written = 0;
+	if (!r->ninc)
 		return STORE_OK;
 	/* keys (AS << 32 | index) gathered in one sequential pass, then a
 	 * stable LSD radix sort on the AS, 16 bits a pass: the sort touches
-	 * only the keys, not the 80-byte incidents at random (that cost
-	 * ~50 ms for 630,000 incidents) */
-	/* The slot array is not used after the merge (feed_run_commit), and
-	 * its pages are already there: fresh pages cost more than this sort
-	 * on a virtual machine (perf), so the keys go there when they fit. */
+	 * only the keys, not the incidents at random (that cost ~50 ms for
+	 * 630,000 incidents). The slot array is not used after the merge
+	 * (feed_run_commit), and its pages are already there: fresh pages
+	 * cost more than this sort on a virtual machine (perf), so the keys
+	 * go there when they fit (room for every incident: counted as
+	 * gathered). */
+	size_t cap = r->ninc;
 	uint64_t *a, *b, *own = NULL;
-	if (r->nslots * sizeof *r->slots >= 2 * n * sizeof *a) {
+	if (r->nslots * sizeof *r->slots >= 2 * cap * sizeof *a) {
 		a = (uint64_t *)(void *)r->slots;
-		b = a + n;
 	} else {
-		own = xmalloc(2 * n * sizeof *a);
+		own = xmalloc(2 * cap * sizeof *a);
 		a = own;
-		b = own + n;
 	}
-	size_t k = 0;
+	size_t n = 0;
 	for (size_t i = 0; i < r->ninc; i++)
 		if (r->inc[i].dirty && !(r->db_id && r->db_id[i]))
-			a[k++] = (uint64_t)r->inc[i].asn << 32 | i;
+			a[n++] = (uint64_t)r->inc[i].asn << 32 | i;
+	*written = (long)n;
+	if (!n) { /* nothing was written into the slots */
+		free(own);
+		return STORE_OK;
+	}
+	b = a + n;
 	size_t *cnt = xmalloc(65537 * sizeof *cnt);
 	for (int sh = 32; sh < 64; sh += 16) {
 		memset(cnt, 0, 65537 * sizeof *cnt);
@@ -1787,9 +2045,10 @@ int feed_run_commit(struct feed_run *r, struct feed_totals *tot, char *why, size
 		}
 	}
 	struct incident_writer *w = NULL;
-	for (size_t i = 0; i < r->ninc; i++) {
+	/* merged into older row-table incidents: only when anything merged */
+	for (size_t i = 0; r->db_id && i < r->ninc; i++) {
 		struct inc *x = &r->inc[i];
-		int64_t id = r->db_id ? r->db_id[i] : 0;
+		int64_t id = r->db_id[i];
 		if (!x->dirty || id <= 0 || id >= INCIDENT_BLOCK_BASE)
 			continue;
 		if (!w && !(w = store_incident_writer(st))) {

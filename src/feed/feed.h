@@ -10,6 +10,11 @@
  * [a-z0-9._:-] so they are safe in mail, CSV and file names.
  * Security: every line is untrusted; a malformed line is reported with
  * file:line and skipped, and never stops the rest of the file.
+ * Threads: feed_run_file may run up to two helper threads of its own
+ * (hashing, parsing; joined before it returns); a feed_run itself belongs
+ * to one calling thread. A plain file is mapped while it is read: one
+ * truncated by another process meanwhile ends the process (SIGBUS)
+ * before anything of the run is stored.
  */
 #ifndef SHIELD_FEED_H
 #define SHIELD_FEED_H

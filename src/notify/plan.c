@@ -414,7 +414,14 @@ int plan_build(struct store *st, const struct contacts *c, int64_t now, int keep
 		plan_free(p);
 		return -1;
 	}
-	if (p->n) /* qsort on an empty (NULL) array is undefined */
+	/* batches are made in block order, which is AS order within a feed
+	 * run: often sorted already, and then left as they are (the same
+	 * order glibc's merge-sorting qsort gives, equal batches included);
+	 * qsort on an empty (NULL) array is undefined */
+	int sorted = 1;
+	for (size_t i = 1; i < p->n && sorted; i++)
+		sorted = cmp_batch(&p->v[i - 1], &p->v[i]) <= 0;
+	if (p->n && !sorted)
 		qsort(p->v, p->n, sizeof *p->v, cmp_batch);
 	for (size_t i = 0; i < p->n; i++) {
 		struct plan_batch *b = &p->v[i];

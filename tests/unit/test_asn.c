@@ -340,6 +340,22 @@ static void test_compiled(struct test_state *t)
 				same &= out[i] == asn_table_find4(tabs[k], in[i]);
 			CHECK(t, same);
 		}
+		/* IPv6: the branch-free search answers as asn_table_lookup */
+		int same6 = 1;
+		for (size_t i = 0; i < 3000; i++) {
+			x = x * 1103515245u + 12345u;
+			struct asn_ip a;
+			memset(&a, 0, sizeof a);
+			a.v6 = 1;
+			a.a6.hi = i % 3 ? 0x20010db800000000ull | (uint64_t)(x & 3) << 16
+					: (uint64_t)x << 32 | x;
+			a.a6.lo = (uint64_t)x * 0x9e3779b97f4a7c15ull;
+			struct asn_hit hit;
+			asn_table_lookup(m, &a, &hit);
+			same6 &=
+			    asn_table_find6(m, a.a6) == hit.asn && asn_table_find(m, &a) == hit.asn;
+		}
+		CHECK(t, same6);
 		memcpy(out, in, sizeof in);
 		asn_table_find4_batch(m, out, out, 3000);
 		CHECK(t, out[7] == asn_table_find4(m, in[7]) &&

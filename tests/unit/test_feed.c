@@ -160,9 +160,10 @@ static void test_fold(struct test_state *t)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
-/* write_list - an IP list of n events of ip at times t0, t0+1, ...,
- * padded with comments past 1 MiB so feed_run_file hashes it on its
- * second thread while parsing (and must take a duplicate back out). */
+/* write_list - JSON Lines of n events of ip at times t0, t0+1, ...,
+ * padded with comments past 4 MiB so feed_run_file, given two CPUs,
+ * hashes it on a second thread and reads it on a third while folding
+ * (and must take a duplicate back out, possibly half-way). */
 static void write_list(const char *path, const char *ip, int t0, int n)
 {
 	FILE *f = fopen(path, "w");
@@ -173,7 +174,7 @@ static void write_list(const char *path, const char *ip, int t0, int n)
 	char pad[200];
 	memset(pad, 'p', sizeof pad - 1);
 	pad[sizeof pad - 1] = '\0';
-	for (int i = 0; i < 6000; i++)
+	for (int i = 0; i < 21000; i++)
 		fprintf(f, "# %s\n", pad);
 	fclose(f);
 }
@@ -240,6 +241,67 @@ static void test_dup_undo(struct test_state *t)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+/* test_growth - incidents made while the incident array grows stay
+ * findable: a compressed feed (nothing reserved up front) and an IP list
+ * of lines shorter than the reserve estimate used to lose the incidents
+ * made at a growth that rehashed, and split their keys' later events
+ * into a second incident. */
+static long growth_run(struct test_state *t, const char *db, struct asn_table *tb, const char *path)
+{
+	char *err = NULL;
+	struct store *st = store_open(db, &err);
+	CHECK(t, st && store_notify_migrate(st) == STORE_OK);
+	if (!st)
+		return -1;
+	struct feed_opts o = {0};
+	o.now = 1000000;
+	struct feed_file_result res;
+	struct feed_totals tot;
+	char why[200];
+	struct feed_run *r = feed_run_new(st, tb, &o, NULL, NULL);
+	CHECK(t, feed_run_file(r, path, &res) == 0 && res.events == 140000);
+	CHECK(t, feed_run_commit(r, &tot, why, sizeof why) == 0);
+	feed_run_free(r);
+	store_close(st);
+	return tot.incidents_new;
+}
+
+static void test_growth(struct test_state *t)
+{
+	char dir[] = "/tmp/shield-test-feed-XXXXXX";
+	if (!mkdtemp(dir))
+		return;
+	char db1[64], db2[64], gz[64], list[64], tbl[64], cmd[256];
+	snprintf(db1, sizeof db1, "%s/1.db", dir);
+	snprintf(db2, sizeof db2, "%s/2.db", dir);
+	snprintf(list, sizeof list, "%s/l.txt", dir);
+	snprintf(gz, sizeof gz, "%s/l.txt.gz", dir);
+	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
+	FILE *f = fopen(tbl, "w");
+	fputs("10.0.0.0/8\t64500\n", f);
+	fclose(f);
+	f = fopen(list, "w"); /* 70,000 addresses twice, ~12 bytes a line */
+	for (int round = 0; round < 2; round++)
+		for (int i = 0; i < 70000; i++)
+			fprintf(f, "10.%d.%d.%d\n", i >> 16, (i >> 8) & 255, i & 255);
+	fclose(f);
+	snprintf(cmd, sizeof cmd, "gzip -n -c '%s' > '%s'", list, gz);
+	int have_gzip = system(cmd) == 0;
+	char *err = NULL;
+	const char *paths[1] = {tbl};
+	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
+	CHECK(t, tb != NULL);
+	if (!tb)
+		return;
+	CHECK(t, growth_run(t, db1, tb, list) == 70000);
+	if (have_gzip)
+		CHECK(t, growth_run(t, db2, tb, gz) == 70000);
+	asn_table_free(tb);
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -248,5 +310,6 @@ int main(void)
 	RUN(&t, test_other_formats);
 	RUN(&t, test_fold);
 	RUN(&t, test_dup_undo);
+	RUN(&t, test_growth);
 	return TEST_SUMMARY(&t);
 }
