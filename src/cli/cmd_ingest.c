@@ -3,9 +3,9 @@
  * store): both walk the intake paths and run the extraction pipeline.
  *
  * Ingest stores each report's raw bytes and results in one transaction,
- * batched (BATCH reports per commit) so the SQLite fsync cost is shared; a
- * crash loses at most the uncommitted batch, which was never reported as
- * stored.
+ * batched (BATCH reports per commit, or sooner: see commit_due) so the
+ * SQLite fsync cost is shared; a crash loses at most the uncommitted batch,
+ * which was never reported as stored.
  */
 #include <getopt.h>
 #include <malloc.h>
@@ -55,7 +55,8 @@ struct run {
 	/* ordered */
 	long suspects, duplicates, failures, findings_msgs, limit_msgs, urls;
 	int in_txn, pending;
-	int alerted; /* a report of this batch raised a campaign alert: commit now */
+	int alerted;	    /* a report of this batch raised a campaign alert */
+	double last_commit; /* progress_now() of the last commit (or the start) */
 };
 
 /* worker - one thread's stages and the state of the job it is running. */
@@ -273,11 +274,28 @@ static int flush(struct run *run)
 	run->in_txn = 0;
 	run->pending = 0;
 	run->alerted = 0;
+	run->last_commit = progress_now();
 	if (store_commit(run->st) < 0) {
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
 		return -1;
 	}
 	return 0;
+}
+
+/* commit_due - end the batch now? After BATCH reports (the fsync cost is
+ * shared); when a campaign alert fired, at once, but not more often than
+ * every ALERT_COMMIT_GAP seconds (ingesting a backlog can raise hundreds of
+ * alerts, each commit costs two fsyncs); and whenever the batch is older
+ * than VISIBLE_WITHIN seconds, so every report of a slow stream is visible
+ * within a second of its arrival. */
+#define ALERT_COMMIT_GAP 0.05
+#define VISIBLE_WITHIN 1.0
+static int commit_due(struct run *run)
+{
+	if (run->pending >= BATCH)
+		return 1;
+	double since = progress_now() - run->last_commit;
+	return since >= VISIBLE_WITHIN || (run->alerted && since >= ALERT_COMMIT_GAP);
 }
 
 /* run_ingest - one report: hash, compress, parse and judge in parallel;
@@ -304,7 +322,7 @@ static void run_ingest(void *tctx, struct wk_job *j)
 	extract_report(w->x, j->data, j->len, j->source, j->index, w->sha, on_result_store, w);
 	if (!j->entered) /* no result at all: still record the submission */
 		store_submission(w);
-	if (!w->skip && (++run->pending >= BATCH || run->alerted) && flush(run) < 0) {
+	if (!w->skip && ++run->pending && commit_due(run) && flush(run) < 0) {
 		run->failures++;
 		stop(w);
 	}
@@ -702,11 +720,20 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	run->psl = psl;
 	run->replay = so->cc.replay;
 	run->held_mode = so->cc.replay;
-	/* glibc raises its mmap threshold after each big free, so the buffers
-	 * of big messages end up in the threads' heaps and stay there: with
-	 * two threads that was 130 MB instead of 100 on the corpus. A fixed
-	 * threshold returns buffers of 1 MiB and more to the system at once. */
-	mallopt(M_MMAP_THRESHOLD, SHIELD_MALLOC_MMAP_BYTES);
+	run->last_commit = progress_now();
+	if (run->st) {
+		/* Ingest keeps to a memory budget (100 MB for a 1 GB mbox). glibc
+		 * raises its mmap threshold after each big free, so the buffers of
+		 * big messages end up in the threads' heaps and stay there (112
+		 * instead of 100 MB with two threads). A fixed threshold returns
+		 * buffers of 1 MiB and more at once; fixing it also fixes the trim
+		 * threshold at 128 KiB, which made every message fault its heap
+		 * back in (+25% time), hence a trim threshold of 2 MiB. Measured in
+		 * bench/README.md; extract, which stores nothing, keeps glibc's
+		 * defaults. */
+		mallopt(M_MMAP_THRESHOLD, SHIELD_MALLOC_MMAP_BYTES);
+		mallopt(M_TRIM_THRESHOLD, SHIELD_MALLOC_TRIM_BYTES);
+	}
 	/* GMime's first initialisation is not thread-safe: do it here, once */
 	g_mime_init();
 	run->shared = extract_shared_new(psl, &err);

@@ -92,6 +92,7 @@
 /* Allocations from this size up are mapped and unmapped by malloc rather
  * than kept in a thread's heap (cmd_ingest.c says why). */
 #define SHIELD_MALLOC_MMAP_BYTES (1024 * 1024)
+#define SHIELD_MALLOC_TRIM_BYTES (2 * 1024 * 1024)
 /* A thread's compression buffer is kept between messages up to this size. */
 #define SHIELD_PACK_KEEP_BYTES (1024u * 1024u)
 
