@@ -27,7 +27,7 @@
 #include "common/xalloc.h"
 #include <gmime/gmime.h>
 
-#define BATCH 200
+#define BATCH 2000
 
 struct stage_opts;
 
@@ -240,19 +240,27 @@ static int on_result_store(void *ctx, struct result *r)
 	struct worker *w = ctx;
 	struct run *run = w->run;
 	judge(w, r);
+	/* Serialised before the ordered section, which is the part that does
+	 * not run in parallel; only the campaign id is not known yet. */
+	r->campaign_id = 0;
+	char *s = result_to_json_string(r);
 	if (!w->job->entered)
 		store_submission(w);
-	if (w->skip)
+	if (w->skip) {
+		free(s);
 		return 1;
+	}
 	if (campaign_assign(run->ce, r) < 0) {
 		cli_error("cannot group a report from '%s' into a campaign: %s", r->source,
 			  store_errmsg(run->st));
 		run->failures++;
 		stop(w);
+		free(s);
 		return 1;
 	}
+	if (r->campaign_id)
+		s = json_set_campaign_id(s, r->campaign_id);
 	count(&run->suspects, &run->urls, &run->findings_msgs, &run->limit_msgs, r);
-	char *s = result_to_json_string(r);
 	int64_t rid;
 	int rc = store_add_report(run->st, w->submission_id, r, s, &rid);
 	free(s);

@@ -8,6 +8,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/xalloc.h"
+
 static json_t *str_or_null(const char *s)
 {
 	return s ? json_string(s) : json_null();
@@ -181,4 +183,24 @@ char *result_to_json_string(const struct result *r)
 	char *s = json_dumps(o, JSON_COMPACT | JSON_PRESERVE_ORDER);
 	json_decref(o);
 	return s;
+}
+
+char *json_set_campaign_id(char *json, int64_t id)
+{
+	/* The top-level key is written by result_to_json() as below; a string
+	 * value cannot contain this sequence (its quotes would be escaped) and
+	 * no nested object has this key, so the first match is the one. */
+	static const char key[] = "\"campaign_id\":null";
+	char *at = strstr(json, key);
+	if (!at)
+		return json;
+	char num[32];
+	int n = snprintf(num, sizeof num, "\"campaign_id\":%lld", (long long)id);
+	size_t head = (size_t)(at - json), tail = strlen(at + sizeof key - 1);
+	char *out = xmalloc(head + (size_t)n + tail + 1);
+	memcpy(out, json, head);
+	memcpy(out + head, num, (size_t)n);
+	memcpy(out + head + (size_t)n, at + sizeof key - 1, tail + 1);
+	free(json);
+	return out;
 }

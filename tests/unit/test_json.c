@@ -1,0 +1,34 @@
+/* test_json.c - the stored result JSON: the campaign id set after the
+ * (parallel) serialisation gives the same bytes as serialising with it. */
+#include <stdlib.h>
+
+#include "extract/result.h"
+#include "out/json.h"
+#include "test.h"
+
+static void campaign_id_spliced(struct test_state *t)
+{
+	struct result *r = result_new("a \"campaign_id\":null b.eml", 3);
+	r->subject = "\"campaign_id\":null in a subject";
+	r->campaign_id = 0;
+	char *before = result_to_json_string(r);
+	char *spliced = json_set_campaign_id(before, 4242);
+	r->campaign_id = 4242;
+	char *direct = result_to_json_string(r);
+	CHECK_STR(t, spliced, direct);
+	/* the key inside a string value is escaped: only the real key moves */
+	CHECK(t, strstr(direct, "\"subject\":\"\\\"campaign_id\\\":null in a subject\"") != NULL);
+	CHECK(t, strstr(direct, "\"campaign_id\":4242") != NULL);
+	free(spliced);
+	free(direct);
+	r->subject = NULL;
+	result_free(r);
+}
+
+int main(void)
+{
+	struct test_state t = {0};
+	RUN(&t, campaign_id_spliced);
+	printf("%d passed, %d failed\n", t.passed, t.failed);
+	return t.failed != 0;
+}
