@@ -736,7 +736,7 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 		 * instead of 100 MB with two threads). A fixed threshold returns
 		 * buffers of 1 MiB and more at once; fixing it also fixes the trim
 		 * threshold at 128 KiB, which made every message fault its heap
-		 * back in (+25% time), hence a trim threshold of 2 MiB. Measured in
+		 * back in (+25% time), hence a trim threshold of 512 KiB. Measured in
 		 * bench/README.md; extract, which stores nothing, keeps glibc's
 		 * defaults. */
 		mallopt(M_MMAP_THRESHOLD, SHIELD_MALLOC_MMAP_BYTES);

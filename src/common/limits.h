@@ -79,20 +79,20 @@
 
 /* Parallel pipeline (common/workers.h): threads for parsing and judging,
  * and what may be in flight between reading and storing. Jobs in flight are
- * 4 per thread (enough to keep every thread busy while the ordered store
+ * 2 per thread (enough to keep every thread busy while the ordered store
  * step runs) and at most SHIELD_PIPELINE_MAX_BYTES of message copies, so a
  * run of big messages cannot multiply memory by the thread count (they are
  * parsed one at a time anyway, see below); one job is always admitted. */
 #define SHIELD_MAX_JOBS 64
-#define SHIELD_PIPELINE_JOBS_PER_THREAD 4
-#define SHIELD_PIPELINE_MAX_BYTES (8u * 1024u * 1024u)
+#define SHIELD_PIPELINE_JOBS_PER_THREAD 2
+#define SHIELD_PIPELINE_MAX_BYTES (4u * 1024u * 1024u)
 /* Messages from this size up are parsed one at a time (workers.h): a 3 MB
  * message peaks at ~20 MB of heap while parsed. */
 #define SHIELD_PIPELINE_BIG_BYTES (512u * 1024u)
 /* Allocations from this size up are mapped and unmapped by malloc rather
  * than kept in a thread's heap (cmd_ingest.c says why). */
 #define SHIELD_MALLOC_MMAP_BYTES (1024 * 1024)
-#define SHIELD_MALLOC_TRIM_BYTES (2 * 1024 * 1024)
+#define SHIELD_MALLOC_TRIM_BYTES (512 * 1024)
 /* A thread's compression buffer is kept between messages up to this size. */
 #define SHIELD_PACK_KEEP_BYTES (1024u * 1024u)
 
