@@ -1,9 +1,9 @@
 #!/bin/sh
-# alert_visible.sh BIN - a campaign that raises an alert is committed at
-# once (at most 50 ms later), not at the end of the 200-report batch:
-# another connection polls the store during the ingest and must see the
-# first reports (the alerted campaign) before a batch is stored. Made-up
-# messages only.
+# alert_visible.sh BIN - a campaign that raises an alert is committed early
+# (at most 250 ms after the previous commit), not at the end of its batch:
+# the ingest counts such commits (--json "alert_commits"), and another
+# connection polling the store during the ingest sees the alerted reports
+# while far fewer than the batch (2,000) are stored. Made-up messages only.
 set -u
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 BIN="${1:-build/shield}"
@@ -29,20 +29,19 @@ Beste klant, uw kaart vervalt. Bevestig uw gegevens via
 https://belfius-veilig.example/kaart?id=$i binnen 24 uur.
 M
 done
-# then many unrelated reports (more than a batch)
-i=0
-while [ $i -lt 450 ]; do
-	cat >"$T/in/z$i.eml" <<M
-From: sender$i@host$i.example
-To: someone@example.org
-Subject: note number $i about topic$((i * 7919 % 1000))
-Date: Tue, 2 Jan 2024 10:00:00 +0100
-Message-ID: <z$i@host$i.example>
-
-Unrelated text $i $((i * 31)) word$((i * 17)) https://site$i.example/p$i
-M
-	i=$((i + 1))
-done
+# then many unrelated reports: enough work after the alert (well over
+# 250 ms on any machine) for the early commit to come before the end
+python3 - "$T/in" <<'PY'
+import sys
+for i in range(1500):
+    body = "\n".join("line %d of note %d with https://s%d-%d.example/x and words" % (k, i, i, k)
+                     for k in range(40))
+    open("%s/z%04d.eml" % (sys.argv[1], i), "w").write(
+        "From: sender%d@host%d.example\nTo: someone@example.org\n"
+        "Subject: note number %d about topic%d\nDate: Tue, 2 Jan 2024 10:00:00 +0100\n"
+        "Message-ID: <z%d@host%d.example>\n\nUnrelated text %d\n%s\n"
+        % (i, i, i, i * 7919 % 1000, i, i, i, body))
+PY
 "$BIN" ingest --quiet --db "$T/db" "$T/in/a1.eml" 2>/dev/null # creates the store
 cat >"$T/poll.py" <<'PY'
 import sqlite3, sys, time, os
@@ -73,21 +72,20 @@ PY
 python3 "$T/poll.py" "$T/db" "$T/seen" "$T/stop" "$T/ready" &
 PPID_POLL=$!
 i=0; while [ ! -f "$T/ready" ] && [ $i -lt 100 ]; do sleep 0.1; i=$((i + 1)); done
-"$BIN" ingest --jobs 1 --quiet --db "$T/db" "$T/in" 2>"$T/err"
+"$BIN" ingest --jobs 1 --json --db "$T/db" "$T/in" >"$T/sum" 2>"$T/err"
 rc=$?
 touch "$T/stop"
 wait "$PPID_POLL"
 PPID_POLL=""
 [ $rc -eq 0 ] && ok "ingest" || ko "ingest (exit $rc)"
 grep -q "shield: alert: campaign" "$T/err" && ok "alert raised" || ko "alert raised"
-# 1 report before the run; the alert fires at the third; a batch is 200
-python3 - "$T/seen" <<'PY' && ok "alerted campaign committed at once" || ko "alerted campaign committed at once (counts seen: $(cat "$T/seen"))"
+python3 -c 'import json,sys; sys.exit(json.load(open(sys.argv[1]))["alert_commits"] < 1)' "$T/sum" && ok "an alert ended a batch early" || { ko "an alert ended a batch early"; cat "$T/sum"; }
+# 1 report before the run; the alert fires at the third; a batch is 2,000
+python3 - "$T/seen" <<'PY' && ok "alerted campaign visible during the ingest" || ko "alerted campaign visible during the ingest (counts seen: $(cat "$T/seen"))"
 import sys
 seen = [int(x) for x in open(sys.argv[1]).read().split()]
-assert seen[-1] == 453, seen
-# the alert commit (at most 50 ms after the alert) comes before the
-# batch commit at 201
-assert any(1 < n < 201 for n in seen), seen
+assert seen[-1] == 1503, seen
+assert any(1 < n < 1503 for n in seen), seen
 PY
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
