@@ -277,10 +277,11 @@ enum act_level act_decide(const struct act_facts *f, const struct act_policy *p,
 	 * cuts a whole country off from a site. Off by default. */
 	long min = p ? p->min_reports : 0;
 	if (min <= 0) {
-		snprintf(why, whylen,
-			 "url: seen only in malicious reports (%ld messages), but domain level needs "
-			 "look-alike evidence (--domain-min-reports is off)",
-			 f->mal_reports);
+		snprintf(
+		    why, whylen,
+		    "url: seen only in malicious reports (%ld messages), but domain level needs "
+		    "look-alike evidence (--domain-min-reports is off)",
+		    f->mal_reports);
 		return ACT_URL;
 	}
 	if (f->mal_reports >= min) {

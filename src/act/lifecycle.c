@@ -113,8 +113,9 @@ static int link_url(const char *found_in)
  * images are on phishing pages all the time without being rogue. */
 static int landing_url(const char *found_in)
 {
-	static const char *const kinds[] = {"text",	     "html:href",	"html:action",
-					    "html:formaction", "html:meta-refresh", "attachment"};
+	static const char *const kinds[] = {
+	    "text",	 "html:href", "html:action", "html:formaction", "html:meta-refresh",
+	    "attachment"};
 	if (!found_in)
 		return 0;
 	for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++)
@@ -167,7 +168,8 @@ static const char *lookalike_of(json_t *reasons, const char *reg)
 		 * a brand's name under another country's TLD is often the brand's
 		 * own national site (americanexpress.com.br): those list URLs. */
 		if (code && detail && strncmp(code, "lookalike", 9) == 0 &&
-		    strcmp(code, "lookalike.tld_swap") != 0 && strcmp(code, "lookalike.path") != 0 &&
+		    strcmp(code, "lookalike.tld_swap") != 0 &&
+		    strcmp(code, "lookalike.path") != 0 &&
 		    strcmp(code, "lookalike.subdomain") != 0 && strstr(detail, reg))
 			return detail;
 	}
