@@ -108,6 +108,10 @@ for l in sys.stdin:
     j = json.loads(l); print(j["id"], j["source"], j.get("campaign_id"), j.get("verdict"))'; }
 q "$T/j1.db" >"$T/q1" && q "$T/j3.db" >"$T/q3" && [ -s "$T/q1" ] && cmp -s "$T/q1" "$T/q3" && ok "ingest --jobs 3 = --jobs 1: same ids, campaigns, verdicts" || no "ingest --jobs 3 = --jobs 1"
 "$BIN" ingest --db "$T/j3.db" --jobs 3 --json "$FIX" >"$T/j3b" 2>/dev/null && python3 -c 'import json,sys; j=json.load(open(sys.argv[1])); sys.exit(not (j["duplicates"] == j["reports_read"] > 0 and j["messages_stored"] == 0))' "$T/j3b" && ok "ingest --jobs 3 again: all duplicates" || { no "ingest --jobs 3 again: all duplicates"; cat "$T/j3b"; }
+# --replay (Date order, campaign clock from each message): same summary and campaigns for any --jobs
+"$BIN" ingest --replay --jobs 1 --quiet --db "$T/r1.db" "$FIX" >"$T/rp1" 2>/dev/null
+"$BIN" ingest --replay --jobs 3 --quiet --db "$T/r3.db" "$FIX" >"$T/rp3" 2>/dev/null
+grep -q "^campaign  reports  first report" "$T/rp1" && cmp -s "$T/rp1" "$T/rp3" && q "$T/r1.db" >"$T/rq1" && q "$T/r3.db" >"$T/rq3" && cmp -s "$T/rq1" "$T/rq3" && ok "ingest --replay: same for --jobs 1 and 3" || no "ingest --replay: same for --jobs 1 and 3"
 "$BIN" extract --jobs 0 "$T/a.eml" >/dev/null 2>"$T/err"; [ $? -eq 2 ] && grep -q "jobs.*'0'" "$T/err" && ok "--jobs 0: usage error naming it" || no "--jobs 0: usage error"
 
 # a store that cannot be opened: clear error, exit 3, nothing else touched

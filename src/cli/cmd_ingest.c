@@ -36,7 +36,6 @@ struct stage_opts;
  * the pool has finished, so they need no lock. */
 struct run {
 	const struct stage_opts *so;
-	const char *psl;
 	struct extract_shared *shared; /* PSL and libmagic data of all threads */
 	struct verdict_engine *ve0;    /* registry, lists, model of all threads */
 	struct workers *pool;
@@ -47,11 +46,10 @@ struct run {
 	int json;
 	struct progress prog;
 	long reports; /* submitted (reading thread only) */
-	int replay;
 	/* --replay: messages are buffered, then ingested in Date order */
+	int replay;
 	struct replay_msg *held;
 	size_t nheld, capheld;
-	int held_mode;
 	/* ordered */
 	long suspects, duplicates, failures, findings_msgs, limit_msgs, urls;
 	int in_txn, pending;
@@ -432,7 +430,7 @@ static int on_message(void *ctx, const struct intake_msg *m)
 static void usage_extract(FILE *f)
 {
 	fprintf(f,
-		"usage: shield extract [--json] [--psl FILE] PATH...\n\n"
+		"usage: shield extract [--json] [--jobs N] [--psl FILE] PATH...\n\n"
 		"Parse reported e-mails and print what each suspicious message contains, without\n"
 		"storing anything. PATH may be an .eml file, a directory (recursive), an mbox\n"
 		"file or a Maildir folder; '-' reads one message from standard input.\n\n"
@@ -450,7 +448,8 @@ static void usage_ingest(FILE *f)
 {
 	fprintf(
 	    f,
-	    "usage: shield ingest [--db FILE] [--json] [--quiet] [--psl FILE] PATH...\n\n"
+	    "usage: shield ingest [--db FILE] [--json] [--quiet] [--jobs N] [--psl FILE] "
+	    "PATH...\n\n"
 	    "Store reported e-mails: each report's raw bytes (zstd-compressed, addressed by\n"
 	    "SHA-256) and the indicators of every suspicious message in it. PATH may be an\n"
 	    ".eml file, a directory (recursive), an mbox file or a Maildir folder ('-' reads\n"
@@ -506,7 +505,7 @@ static int stdin_message(struct run *run, struct intake_stats *st)
 
 static int run_paths(struct run *run, int argc, char **argv)
 {
-	struct intake_ops ops = {run->held_mode ? hold_message : on_message, on_error, on_progress,
+	struct intake_ops ops = {run->replay ? hold_message : on_message, on_error, on_progress,
 				 run};
 	struct intake_stats st = {0};
 	uint64_t total = 0;
@@ -525,13 +524,13 @@ static int run_paths(struct run *run, int argc, char **argv)
 		if (rc == 1)
 			break;
 	}
-	if (run->held_mode && replay_run(run))
+	if (run->replay && replay_run(run))
 		failed = 1;
 	run->pool = workers_finish(run->pool); /* every queued job runs first */
 	if (run->st && flush(run) < 0)
 		failed = 1;
 	progress_done(&run->prog);
-	if (run->held_mode)
+	if (run->replay)
 		campaign_replay_summary(run->ce, stdout);
 	return failed || st.errors || run->failures;
 }
@@ -731,9 +730,7 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 {
 	char *err = NULL;
 	run->so = so;
-	run->psl = psl;
 	run->replay = so->cc.replay;
-	run->held_mode = so->cc.replay;
 	run->last_commit = progress_now();
 	if (run->st) {
 		/* Ingest keeps to a memory budget (100 MB for a 1 GB mbox). glibc

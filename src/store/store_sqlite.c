@@ -427,12 +427,19 @@ static int put_packed(struct store *st, const char sha256[65], size_t len,
 	return step_done(st, s, "storing raw message");
 }
 
+/* own_pack - pack with the store's own packer (made on first use), for
+ * callers that did not pack ahead. */
+static void own_pack(struct store *st, const void *raw, size_t len, struct store_packed *out)
+{
+	if (!st->packer)
+		st->packer = store_packer_new();
+	store_pack(st->packer, raw, len, out);
+}
+
 int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len)
 {
 	struct store_packed pk;
-	if (!st->packer)
-		st->packer = store_packer_new();
-	store_pack(st->packer, data, len, &pk);
+	own_pack(st, data, len, &pk);
 	return put_packed(st, sha256, len, &pk);
 }
 
@@ -575,9 +582,7 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
 			 const char *source, long source_index, int64_t *id)
 {
 	struct store_packed pk;
-	if (!st->packer)
-		st->packer = store_packer_new();
-	store_pack(st->packer, raw, len, &pk);
+	own_pack(st, raw, len, &pk);
 	return store_add_submission_packed(st, sha256, len, &pk, source, source_index, id);
 }
 
