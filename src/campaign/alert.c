@@ -11,8 +11,8 @@
  * as `shield notify send` does.
  * Alerts are synchronous: a dead receiver delays ingest by at most
  * WEBHOOK_TRIES * 5 s plus back-off, once per campaign.
+ * libcurl is loaded (lazylib.h) only when a webhook or e-mail is set.
  */
-#include <curl/curl.h>
 #include <jansson.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -20,6 +20,7 @@
 #include <time.h>
 
 #include "campaign/campaign_int.h"
+#include "common/lazylib.h"
 #include "common/xalloc.h"
 
 #define WEBHOOK_TRIES 4
@@ -28,6 +29,8 @@
 struct alerter {
 	char *webhook;
 	char *email;
+	struct curl_api curl; /* loaded when webhook or email is set */
+	char curl_err[200];   /* why it could not be, else "" */
 };
 
 struct alerter *alerter_new(const char *webhook_url, const char *email)
@@ -35,8 +38,9 @@ struct alerter *alerter_new(const char *webhook_url, const char *email)
 	struct alerter *a = xcalloc(1, sizeof *a);
 	a->webhook = webhook_url ? xstrdup(webhook_url) : NULL;
 	a->email = email ? xstrdup(email) : NULL;
-	if (a->webhook || a->email)
-		curl_global_init(CURL_GLOBAL_DEFAULT);
+	if ((a->webhook || a->email) &&
+	    curl_api_open(&a->curl, a->curl_err, sizeof a->curl_err) == 0)
+		a->curl.global_init(CURL_GLOBAL_DEFAULT);
 	return a;
 }
 
@@ -46,6 +50,7 @@ struct alerter *alerter_free(struct alerter *a)
 		return NULL;
 	free(a->webhook);
 	free(a->email);
+	curl_api_close(&a->curl);
 	free(a);
 	return NULL;
 }
@@ -110,36 +115,37 @@ static void sleep_ms(long ms)
 	nanosleep(&ts, NULL);
 }
 
-static int post_webhook(const char *url, const char *body, char *why, size_t whysz)
+static int post_webhook(const struct curl_api *cu, const char *url, const char *body, char *why,
+			size_t whysz)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = cu->easy_init();
 	if (!c) {
 		snprintf(why, whysz, "cannot start libcurl");
 		return -1;
 	}
-	struct curl_slist *h = curl_slist_append(NULL, "Content-Type: application/json");
-	h = curl_slist_append(h, "User-Agent: shield-campaign-alert");
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
-	curl_easy_setopt(c, CURLOPT_POSTFIELDS, body);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
-	curl_easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
+	struct curl_slist *h = cu->slist_append(NULL, "Content-Type: application/json");
+	h = cu->slist_append(h, "User-Agent: shield-campaign-alert");
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_HTTPHEADER, h);
+	cu->easy_setopt(c, CURLOPT_POSTFIELDS, body);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, 5000L);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	cu->easy_setopt(c, CURLOPT_FOLLOWLOCATION, 0L);
+	cu->easy_setopt(c, CURLOPT_PROTOCOLS_STR, "http,https");
+	cu->easy_setopt(c, CURLOPT_WRITEFUNCTION, discard);
 	int rc = -1;
 	long wait = WEBHOOK_BACKOFF_MS;
 	for (int attempt = 1; attempt <= WEBHOOK_TRIES; attempt++) {
-		CURLcode cc = curl_easy_perform(c);
+		CURLcode cc = cu->easy_perform(c);
 		long code = 0;
-		curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+		cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
 		if (cc == CURLE_OK && code >= 200 && code < 300) {
 			rc = 0;
 			break;
 		}
 		if (cc != CURLE_OK)
-			snprintf(why, whysz, "%s (after %d attempts)", curl_easy_strerror(cc),
+			snprintf(why, whysz, "%s (after %d attempts)", cu->easy_strerror(cc),
 				 attempt);
 		else
 			snprintf(why, whysz, "HTTP %ld (after %d attempts)", code, attempt);
@@ -151,8 +157,8 @@ static int post_webhook(const char *url, const char *body, char *why, size_t why
 			wait *= 2;
 		}
 	}
-	curl_slist_free_all(h);
-	curl_easy_cleanup(c);
+	cu->slist_free_all(h);
+	cu->easy_cleanup(c);
 	return rc;
 }
 
@@ -171,8 +177,8 @@ static size_t mail_read(char *out, size_t sz, size_t n, void *ctx)
 	return k;
 }
 
-static int send_mail(const char *to, const struct calert *al, const char *body, char *why,
-		     size_t whysz)
+static int send_mail(const struct curl_api *cu, const char *to, const struct calert *al,
+		     const char *body, char *why, size_t whysz)
 {
 	if (strpbrk(to, "\r\n<>,; ")) {
 		snprintf(why, whysz, "not a plain address '%s'", to);
@@ -200,29 +206,29 @@ static int send_mail(const char *to, const struct calert *al, const char *body, 
 			 al->brand ? ", brand " : "",
 			 al->brand && !strpbrk(al->brand, "\r\n") ? al->brand : "", body);
 	struct mail_src src = {msg, n > 0 ? (size_t)n : 0};
-	CURL *c = curl_easy_init();
+	CURL *c = cu->easy_init();
 	int rc = -1;
 	if (c) {
 		char f[300], t[300];
 		snprintf(f, sizeof f, "<%s>", from);
 		snprintf(t, sizeof t, "<%s>", to);
-		struct curl_slist *rcpt = curl_slist_append(NULL, t);
-		curl_easy_setopt(c, CURLOPT_URL, url);
-		curl_easy_setopt(c, CURLOPT_MAIL_FROM, f);
-		curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-		curl_easy_setopt(c, CURLOPT_READFUNCTION, mail_read);
-		curl_easy_setopt(c, CURLOPT_READDATA, &src);
-		curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-		curl_easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-		curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		CURLcode cc = curl_easy_perform(c);
+		struct curl_slist *rcpt = cu->slist_append(NULL, t);
+		cu->easy_setopt(c, CURLOPT_URL, url);
+		cu->easy_setopt(c, CURLOPT_MAIL_FROM, f);
+		cu->easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
+		cu->easy_setopt(c, CURLOPT_READFUNCTION, mail_read);
+		cu->easy_setopt(c, CURLOPT_READDATA, &src);
+		cu->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+		cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
+		cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
+		cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+		CURLcode cc = cu->easy_perform(c);
 		if (cc == CURLE_OK)
 			rc = 0;
 		else
-			snprintf(why, whysz, "%s", curl_easy_strerror(cc));
-		curl_slist_free_all(rcpt);
-		curl_easy_cleanup(c);
+			snprintf(why, whysz, "%s", cu->easy_strerror(cc));
+		cu->slist_free_all(rcpt);
+		cu->easy_cleanup(c);
 	} else {
 		snprintf(why, whysz, "cannot start libcurl");
 	}
@@ -261,14 +267,20 @@ int alerter_raise(struct alerter *a, const struct calert *al)
 	char *body = alert_json(al);
 	int rc = 0;
 	char why[256];
-	if (a->webhook && post_webhook(a->webhook, body, why, sizeof why) < 0) {
+	if (!a->curl.dl) {
+		fprintf(stderr, "shield: warning: cannot send the alert of campaign %lld: %s\n",
+			(long long)al->campaign_id, a->curl_err);
+		free(body);
+		return -1;
+	}
+	if (a->webhook && post_webhook(&a->curl, a->webhook, body, why, sizeof why) < 0) {
 		fprintf(stderr,
 			"shield: warning: cannot deliver the alert of campaign %lld to the"
 			" webhook: %s\n",
 			(long long)al->campaign_id, why);
 		rc = -1;
 	}
-	if (a->email && send_mail(a->email, al, body, why, sizeof why) < 0) {
+	if (a->email && send_mail(&a->curl, a->email, al, body, why, sizeof why) < 0) {
 		fprintf(stderr,
 			"shield: warning: cannot e-mail the alert of campaign %lld to '%s':"
 			" %s\n",

@@ -5,12 +5,12 @@
  * Plain files are read with read(2) into a 1 MiB buffer: a 1,000,000-line
  * feed is on the hot path of `shield feed`, and libarchive's raw format
  * would add a copy per block. Compressed input (recognised by its magic
- * bytes, never by the file name) goes through libarchive's filters.
+ * bytes, never by the file name) goes through libarchive's filters;
+ * libarchive is loaded then (lazylib.h), not for plain input.
  * Security: the line buffer never grows past max_line + one block.
  */
 #include "enrich/asn_io.h"
 
-#include <archive.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -18,6 +18,7 @@
 #include <string.h>
 #include <unistd.h>
 
+#include "common/lazylib.h"
 #include "common/xalloc.h"
 
 #define ZR_BLOCK (1u << 20)
@@ -25,6 +26,7 @@
 struct zreader {
 	int fd;
 	int own_fd;
+	struct archive_api api; /* loaded for compressed input only */
 	struct archive *ar;
 	unsigned char *buf; /* pending bytes are buf[pos..end) */
 	size_t pos, end, cap;
@@ -79,16 +81,21 @@ struct zreader *zr_open(const char *path, size_t max_line, char *err, size_t err
 	z->end = (size_t)r;
 	if (z->own_fd && is_compressed(z->buf, z->end)) {
 		z->end = 0;
-		z->ar = archive_read_new();
-		archive_read_support_filter_all(z->ar);
-		archive_read_support_format_raw(z->ar);
+		char why[300];
+		if (archive_api_open(&z->api, why, sizeof why)) {
+			snprintf(err, errlen, "cannot decompress '%s': %s", path, why);
+			zr_close(z);
+			return NULL;
+		}
+		const struct archive_api *A = &z->api;
+		z->ar = A->read_new();
+		A->read_support_filter_all(z->ar);
+		A->read_support_format_raw(z->ar);
 		struct archive_entry *e;
-		if (lseek(fd, 0, SEEK_SET) < 0 ||
-		    archive_read_open_fd(z->ar, fd, 65536) != ARCHIVE_OK ||
-		    archive_read_next_header(z->ar, &e) != ARCHIVE_OK) {
+		if (lseek(fd, 0, SEEK_SET) < 0 || A->read_open_fd(z->ar, fd, 65536) != ARCHIVE_OK ||
+		    A->read_next_header(z->ar, &e) != ARCHIVE_OK) {
 			snprintf(err, errlen, "cannot decompress '%s': %s", path,
-				 archive_error_string(z->ar) ? archive_error_string(z->ar)
-							     : strerror(errno));
+				 A->error_string(z->ar) ? A->error_string(z->ar) : strerror(errno));
 			zr_close(z);
 			return NULL;
 		}
@@ -101,7 +108,8 @@ void zr_close(struct zreader *z)
 	if (!z)
 		return;
 	if (z->ar)
-		archive_read_free(z->ar);
+		z->api.read_free(z->ar);
+	archive_api_close(&z->api);
 	if (z->own_fd)
 		close(z->fd);
 	free(z->buf);
@@ -136,11 +144,11 @@ static ssize_t fill(struct zreader *z)
 		return 0;
 	ssize_t r;
 	if (z->ar) {
-		r = archive_read_data(z->ar, z->buf + z->end, room);
+		r = z->api.read_data(z->ar, z->buf + z->end, room);
 		if (r < 0) {
 			/* Truncated archives (RIB "firstMB" samples) end here:
 			 * what was decoded before stays usable. */
-			snprintf(z->err, sizeof z->err, "%s", archive_error_string(z->ar));
+			snprintf(z->err, sizeof z->err, "%s", z->api.error_string(z->ar));
 			z->failed = 1;
 			return -1;
 		}

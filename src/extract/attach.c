@@ -3,12 +3,11 @@
  */
 #include "extract/attach.h"
 
-#include <archive.h>
-#include <archive_entry.h>
 #include <magic.h>
 #include <openssl/evp.h>
 #include <string.h>
 
+#include "common/lazylib.h"
 #include "common/limits.h"
 
 void sha256_hex(const void *data, size_t len, char out[65])
@@ -50,46 +49,46 @@ static int is_archive_type(const char *t)
 }
 
 /* list_archive - entry names of an archive in memory, data skipped. */
-static void list_archive(struct result *r, const unsigned char *data, size_t len,
-			 struct attachment *a)
+static void list_archive(struct result *r, const struct archive_api *A, const unsigned char *data,
+			 size_t len, struct attachment *a)
 {
-	struct archive *ar = archive_read_new();
-	archive_read_support_format_all(ar);
-	archive_read_support_filter_all(ar);
-	if (archive_read_open_memory(ar, data, len) != ARCHIVE_OK) {
-		result_finding(r, "archive.unreadable", "%s", archive_error_string(ar));
-		archive_read_free(ar);
+	struct archive *ar = A->read_new();
+	A->read_support_format_all(ar);
+	A->read_support_filter_all(ar);
+	if (A->read_open_memory(ar, data, len) != ARCHIVE_OK) {
+		result_finding(r, "archive.unreadable", "%s", A->error_string(ar));
+		A->read_free(ar);
 		return;
 	}
 	size_t cap = 0;
 	struct archive_entry *e;
 	int rc;
-	while ((rc = archive_read_next_header(ar, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
+	while ((rc = A->read_next_header(ar, &e)) == ARCHIVE_OK || rc == ARCHIVE_WARN) {
 		if (a->n_entries >= SHIELD_MAX_ARCHIVE_ENTRIES) {
 			a->entries_truncated = 1;
 			result_finding(r, "limit.archive_entries", "more than %u entries",
 				       SHIELD_MAX_ARCHIVE_ENTRIES);
 			break;
 		}
-		const char *name = archive_entry_pathname_utf8(e);
+		const char *name = A->entry_pathname_utf8(e);
 		if (!name)
-			name = archive_entry_pathname(e);
+			name = A->entry_pathname(e);
 		ARENA_PUSH(&r->arena, a->entries, a->n_entries, cap);
 		a->entries[a->n_entries++] = arena_strdup(&r->arena, name ? name : "");
-		if (archive_entry_is_encrypted(e))
+		if (A->entry_is_encrypted(e))
 			a->encrypted = 1;
-		if (archive_read_data_skip(ar) != ARCHIVE_OK)
+		if (A->read_data_skip(ar) != ARCHIVE_OK)
 			break;
 	}
 	if (rc == ARCHIVE_FATAL)
-		result_finding(r, "archive.corrupt", "%s", archive_error_string(ar));
+		result_finding(r, "archive.corrupt", "%s", A->error_string(ar));
 	if (a->encrypted)
 		result_finding(r, "archive.encrypted", "%s", a->name ? a->name : "(unnamed)");
-	archive_read_free(ar);
+	A->read_free(ar);
 }
 
-void attach_describe(struct result *r, struct magic_set *magic, const unsigned char *data,
-		     size_t len, struct attachment *a)
+void attach_describe(struct result *r, struct magic_set *magic, struct archive_lazy *ar,
+		     const unsigned char *data, size_t len, struct attachment *a)
 {
 	a->size = len;
 	sha256_hex(data, len, a->sha256);
@@ -97,8 +96,11 @@ void attach_describe(struct result *r, struct magic_set *magic, const unsigned c
 		const char *t = magic_buffer(magic, data, len);
 		if (t) {
 			a->true_type = arena_strdup(&r->arena, t);
-			if (is_archive_type(t))
-				list_archive(r, data, len, a);
+			const struct archive_api *A;
+			if (is_archive_type(t) && (A = archive_lazy_get(ar)) != NULL)
+				list_archive(r, A, data, len, a);
+			else if (is_archive_type(t))
+				result_finding(r, "archive.unlisted", "%s", ar->err);
 		}
 	}
 }

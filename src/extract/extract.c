@@ -26,6 +26,7 @@
 #include <unistd.h>
 
 #include "common/buf.h"
+#include "common/lazylib.h"
 #include "common/limits.h"
 #include "common/xalloc.h"
 #include "extract/attach.h"
@@ -40,6 +41,7 @@ struct extractor {
 	psl_ctx_t *psl;
 	int psl_owned;
 	magic_t magic;
+	struct archive_lazy ar; /* libarchive, opened at the first archive */
 	GMimeParserOptions *opts;
 	struct result *cur; /* target of parser warnings during one parse */
 };
@@ -261,6 +263,7 @@ struct extractor *extractor_free(struct extractor *x)
 		magic_close(x->magic);
 	if (x->opts)
 		g_mime_parser_options_free(x->opts);
+	archive_lazy_close(&x->ar);
 	free(x);
 	return NULL;
 }
@@ -623,7 +626,7 @@ static void leaf_attachment(struct walk *w, GMimePart *part, const char *ctype)
 	if (fn)
 		a->name = arena_strdup(&r->arena, fn);
 	a->declared_type = arena_strdup(&r->arena, ctype);
-	attach_describe(r, w->x->magic, ba->data, ba->len, a);
+	attach_describe(r, w->x->magic, &w->x->ar, ba->data, ba->len, a);
 	/* HTML and text attachments carry links too (HTML-attachment phishing) */
 	if (a->true_type && (!strcmp(a->true_type, "text/html") || !strcmp(ctype, "text/html"))) {
 		size_t n = ba->len > SHIELD_MAX_SCAN_BYTES ? SHIELD_MAX_SCAN_BYTES : ba->len;

@@ -651,27 +651,37 @@ static int parse_line(struct feed_parser *p, const char *line, size_t len, struc
 			return r;
 	}
 	clean_raw(p, ev);
+	int k;
 	switch (p->fmt) {
 	case FEED_CSV:
-		return parse_csv(p, line, len, ev, why, whylen);
+		k = parse_csv(p, line, len, ev, why, whylen);
+		break;
 	case FEED_JSONL:
-		return parse_json(p, line, len, ev, why, whylen);
+		k = parse_json(p, line, len, ev, why, whylen);
+		break;
 	case FEED_IPLIST: {
-		size_t k = 0;
-		while (k < len && line[k] != ' ' && line[k] != '\t' && line[k] != ',' &&
-		       line[k] != ';' && line[k] != '#')
-			k++;
-		if (asn_parse_ip(line, k, &ev->ip)) {
-			snprintf(why, whylen, "not an IP address: '%.*s'", (int)(k > 60 ? 60 : k),
+		size_t e = 0;
+		while (e < len && line[e] != ' ' && line[e] != '\t' && line[e] != ',' &&
+		       line[e] != ';' && line[e] != '#')
+			e++;
+		if (asn_parse_ip(line, e, &ev->ip)) {
+			snprintf(why, whylen, "not an IP address: '%.*s'", (int)(e > 60 ? 60 : e),
 				 line);
 			return -1;
 		}
-		return 1;
+		k = 1;
+		break;
 	}
 	default:
 		snprintf(why, whylen, "unknown format");
 		return -1;
 	}
+	if (k > 0 && (ev->time < FEED_MIN_TIME || ev->time > FEED_MAX_TIME)) {
+		snprintf(why, whylen, "time out of range (1970 to 2106): %lld",
+			 (long long)ev->time);
+		return -1;
+	}
+	return k;
 }
 
 int feed_parser_line(struct feed_parser *p, char *line, size_t len, struct feed_event *ev,
@@ -702,50 +712,40 @@ int feed_parser_line(struct feed_parser *p, char *line, size_t len, struct feed_
 
 /* ---- incidents in memory ---- */
 
-/* inc - one incident in memory, 64 bytes (one cache line): a million-event
- * feed makes ~630,000 of them, touched at random by folding and again by
- * the block sort, and fresh pages are costly (zeroing, faults). The
- * address is kept as hi/lo (IPv4: 0/address); the store id of a merged
+/* inc - one incident in memory, 32 bytes (two to a cache line): a
+ * million-event feed makes ~630,000 of them, touched at random by folding
+ * and again by the block sort, and fresh pages are what costs most here
+ * (zeroing and faults were a fifth of a feed run at 64 bytes; perf). So:
+ * an IPv4 address in place, an IPv6 one (a few percent) as an index into
+ * feed_run.v6; times as unsigned seconds (parse_line keeps 1970-2106);
+ * label ids in 16 and 13 bits (FEED_MAX_LABELS). The store id of a merged
  * incident lives in feed_run.db_id, allocated only when merging. */
 struct inc {
-	uint64_t ip_hi, ip_lo;
-	int64_t first, last;
-	uint32_t type, source, tlp; /* interned label ids */
+	uint32_t ip;	      /* IPv4 address, or index into feed_run.v6 */
+	uint32_t first, last; /* Unix seconds */
 	uint32_t asn;
-	uint32_t events;      /* saturating */
-	int32_t next;	      /* next incident with the same key, -1 */
-	uint16_t port;	      /* 0 = none */
-	unsigned char v6;     /* the address is IPv6 */
-	unsigned char dirty;  /* needs writing */
-	unsigned char logged; /* saved in the undo log of the file being read */
+	uint32_t events;       /* saturating */
+	int32_t next;	       /* next incident with the same key, -1 */
+	uint16_t type, source; /* interned label ids */
+	uint16_t port;	       /* 0 = none */
+	uint16_t tlp : 13;     /* interned label id */
+	uint16_t v6 : 1;       /* ip is an index into feed_run.v6 */
+	uint16_t dirty : 1;    /* needs writing */
+	uint16_t logged : 1;   /* saved in the undo log of the file being read */
 };
 
-_Static_assert(sizeof(struct inc) == 64, "struct inc is one cache line");
+_Static_assert(sizeof(struct inc) == 32, "struct inc is half a cache line");
 
-static void inc_set_ip(struct inc *x, const struct asn_ip *ip)
-{
-	x->v6 = ip->v6 != 0;
-	x->ip_hi = ip->v6 ? ip->a6.hi : 0;
-	x->ip_lo = ip->v6 ? ip->a6.lo : ip->v4;
-}
-
-static void inc_ip(const struct inc *x, struct asn_ip *ip)
-{
-	memset(ip, 0, sizeof *ip);
-	ip->v6 = x->v6;
-	if (x->v6) {
-		ip->a6.hi = x->ip_hi;
-		ip->a6.lo = x->ip_lo;
-	} else {
-		ip->v4 = (uint32_t)x->ip_lo;
-	}
-}
+struct v6addr {
+	uint64_t hi, lo;
+};
 
 /* undo - what feed_run_file needs to take a file back out of the run when
  * its hash, computed while it was parsed, shows a duplicate: the counts
  * before it and a copy of every older incident it changed (each once). */
 struct undo {
-	size_t ninc, nlab;
+	size_t ninc, nlab, nv6;
+	long lost;
 	int64_t min_time, max_time;
 	long unrouted;
 	struct undo_rec {
@@ -758,6 +758,7 @@ struct undo {
 struct labels {
 	char (*v)[FEED_MAX_LABEL + 1];
 	size_t n, cap;
+	long lost; /* labels counted as "other": the table was full */
 };
 
 struct feed_run {
@@ -768,6 +769,8 @@ struct feed_run {
 	void *ctx;
 	struct inc *inc;
 	size_t ninc, capinc;
+	struct v6addr *v6; /* addresses of IPv6 incidents (inc.ip) */
+	size_t nv6, capv6;
 	struct slot {
 		int32_t idx;  /* head incident of the key, -1 empty */
 		uint32_t tag; /* high hash bits: most probes end without touching inc[] */
@@ -796,12 +799,46 @@ static uint32_t intern(struct labels *l, const char *s)
 	for (size_t i = l->n; i-- > 0;)
 		if (!strcmp(l->v[i], s))
 			return (uint32_t)i;
+	if (l->n >= FEED_MAX_LABELS - 1 && strcmp(s, "other")) {
+		/* a hostile feed can make a label of every line: the last id
+		 * is kept for "other" */
+		l->lost++;
+		return intern(l, "other");
+	}
 	if (l->n == l->cap) {
 		l->cap = l->cap ? l->cap * 2 : 16;
 		l->v = xrealloc(l->v, l->cap * sizeof *l->v);
 	}
 	snprintf(l->v[l->n], sizeof l->v[l->n], "%s", s);
 	return (uint32_t)l->n++;
+}
+
+static void inc_set_ip(struct feed_run *r, struct inc *x, const struct asn_ip *ip)
+{
+	x->v6 = ip->v6 != 0;
+	if (!ip->v6) {
+		x->ip = ip->v4;
+		return;
+	}
+	if (r->nv6 == r->capv6) {
+		r->capv6 = r->capv6 ? r->capv6 * 2 : 1024;
+		r->v6 = xrealloc(r->v6, r->capv6 * sizeof *r->v6);
+	}
+	r->v6[r->nv6].hi = ip->a6.hi;
+	r->v6[r->nv6].lo = ip->a6.lo;
+	x->ip = (uint32_t)r->nv6++;
+}
+
+static void inc_ip(const struct feed_run *r, const struct inc *x, struct asn_ip *ip)
+{
+	memset(ip, 0, sizeof *ip);
+	ip->v6 = x->v6;
+	if (x->v6) {
+		ip->a6.hi = r->v6[x->ip].hi;
+		ip->a6.lo = r->v6[x->ip].lo;
+	} else {
+		ip->v4 = x->ip;
+	}
 }
 
 static uint64_t key_hash_raw(int v6, uint64_t hi, uint64_t lo, uint32_t type)
@@ -821,11 +858,29 @@ static uint64_t key_hash(const struct asn_ip *ip, uint32_t type)
 		      : key_hash_raw(0, 0, ip->v4, type);
 }
 
-static int same_key(const struct inc *a, const struct asn_ip *ip, uint32_t type)
+static uint64_t inc_hash(const struct feed_run *r, const struct inc *x)
+{
+	return x->v6 ? key_hash_raw(1, r->v6[x->ip].hi, r->v6[x->ip].lo, x->type)
+		     : key_hash_raw(0, 0, x->ip, x->type);
+}
+
+static int same_key(const struct feed_run *r, const struct inc *a, const struct asn_ip *ip,
+		    uint32_t type)
 {
 	if (a->type != type || a->v6 != (ip->v6 != 0))
 		return 0;
-	return ip->v6 ? (a->ip_hi == ip->a6.hi && a->ip_lo == ip->a6.lo) : a->ip_lo == ip->v4;
+	return ip->v6 ? (r->v6[a->ip].hi == ip->a6.hi && r->v6[a->ip].lo == ip->a6.lo)
+		      : a->ip == ip->v4;
+}
+
+/* same_inc_key - x and y (both in r) have one key: IPv6 incidents of one
+ * address have their own entries in r->v6 */
+static int same_inc_key(const struct feed_run *r, const struct inc *x, const struct inc *y)
+{
+	if (x->type != y->type || x->v6 != y->v6)
+		return 0;
+	return x->v6 ? (r->v6[x->ip].hi == r->v6[y->ip].hi && r->v6[x->ip].lo == r->v6[y->ip].lo)
+		     : x->ip == y->ip;
 }
 
 /* huge_alloc - n bytes, 2 MiB-aligned and marked for transparent huge
@@ -859,7 +914,7 @@ static void rehash_to(struct feed_run *r, size_t ns)
 	r->nslots = ns;
 	for (size_t i = r->ninc; i-- > 0;) {
 		struct inc *x = &r->inc[i];
-		uint64_t hv = key_hash_raw(x->v6, x->ip_hi, x->ip_lo, x->type);
+		uint64_t hv = inc_hash(r, x);
 		size_t m = ns - 1, h = hv & m;
 		for (;;) {
 			int32_t k = s[h].idx;
@@ -869,8 +924,7 @@ static void rehash_to(struct feed_run *r, size_t ns)
 				break;
 			}
 			const struct inc *y = &r->inc[k];
-			if (s[h].tag == (uint32_t)(hv >> 32) && y->type == x->type &&
-			    y->v6 == x->v6 && y->ip_hi == x->ip_hi && y->ip_lo == x->ip_lo)
+			if (s[h].tag == (uint32_t)(hv >> 32) && same_inc_key(r, x, y))
 				break;
 			h = (h + 1) & m;
 		}
@@ -915,7 +969,7 @@ static size_t find_slot_h(struct feed_run *r, const struct asn_ip *ip, uint32_t 
 	*tag = (uint32_t)(hv >> 32);
 	for (;;) {
 		int32_t k = r->slots[h].idx;
-		if (k < 0 || (r->slots[h].tag == *tag && same_key(&r->inc[k], ip, type)))
+		if (k < 0 || (r->slots[h].tag == *tag && same_key(r, &r->inc[k], ip, type)))
 			return h;
 		h = (h + 1) & m;
 	}
@@ -972,8 +1026,8 @@ static void fold(struct feed_run *r, const struct asn_ip *ip, uint32_t type, uin
 			continue;
 		if ((size_t)i < r->undo.ninc && !x->logged)
 			undo_save(&r->undo, (size_t)i, x);
-		x->first = nf;
-		x->last = nl;
+		x->first = (uint32_t)nf; /* t is in range (parse_line) */
+		x->last = (uint32_t)nl;
 		x->events += x->events < UINT32_MAX;
 		x->dirty = 1;
 		if (!x->port && proto->port)
@@ -982,10 +1036,10 @@ static void fold(struct feed_run *r, const struct asn_ip *ip, uint32_t type, uin
 	}
 	struct inc *x = new_inc(r);
 	*x = *proto;
-	inc_set_ip(x, ip);
-	x->type = type;
-	x->first = t;
-	x->last = t;
+	inc_set_ip(r, x, ip);
+	x->type = (uint16_t)type;
+	x->first = (uint32_t)t;
+	x->last = (uint32_t)t;
 	x->events = 1;
 	x->dirty = 1;
 	x->next = k;
@@ -1023,6 +1077,7 @@ void feed_run_free(struct feed_run *r)
 	free(r->inc);
 	free(r->slots);
 	free(r->lab.v);
+	free(r->v6);
 	free(r->undo.v);
 	free(r->db_id);
 	free(r);
@@ -1284,6 +1339,8 @@ static void undo_begin(struct feed_run *r)
 	struct undo *u = &r->undo;
 	u->ninc = r->ninc;
 	u->nlab = r->lab.n;
+	u->lost = r->lab.lost;
+	u->nv6 = r->nv6;
 	u->min_time = r->min_time;
 	u->max_time = r->max_time;
 	u->unrouted = r->unrouted;
@@ -1308,6 +1365,8 @@ static void undo_end(struct feed_run *r, int take_back)
 		return;
 	r->ninc = ninc;
 	r->lab.n = u->nlab;
+	r->lab.lost = u->lost;
+	r->nv6 = u->nv6;
 	r->min_time = u->min_time;
 	r->max_time = u->max_time;
 	r->unrouted = u->unrouted;
@@ -1745,6 +1804,11 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 	}
 	if (warned > 50)
 		hold(&held, "%s: %ld malformed lines in all", path, res->bad);
+	if (r->lab.lost > r->undo.lost)
+		hold(&held,
+		     "%s: more than %u distinct types, sources and TLP values in this run; "
+		     "%ld labels of its events counted as 'other'",
+		     path, FEED_MAX_LABELS - 1, r->lab.lost - r->undo.lost);
 	res->format = feed_parser_format(p);
 	feed_parser_free(p);
 	zr_close(src.z);
@@ -1808,8 +1872,9 @@ static int merge_stored(void *ctx, const struct incident_row *row)
 	if (!r->db_id)
 		r->db_id = xcalloc(r->ninc + 1, sizeof *r->db_id);
 	struct asn_ip ip;
-	if (asn_parse_ip(row->ip, strlen(row->ip), &ip))
-		return 0;
+	if (asn_parse_ip(row->ip, strlen(row->ip), &ip) || row->first_time < FEED_MIN_TIME ||
+	    row->last_time > FEED_MAX_TIME)
+		return 0; /* a time no feed line may have now cannot join */
 	uint32_t type = intern(&r->lab, row->type);
 	uint32_t tag;
 	size_t s = find_slot(r, &ip, type, &tag);
@@ -1821,8 +1886,8 @@ static int merge_stored(void *ctx, const struct incident_row *row)
 		int64_t nl = row->last_time > x->last ? row->last_time : x->last;
 		if (nl - nf > r->o.window)
 			continue;
-		x->first = nf;
-		x->last = nl;
+		x->first = (uint32_t)nf;
+		x->last = (uint32_t)nl;
 		uint64_t ev = (uint64_t)x->events + (uint64_t)(row->events > 0 ? row->events : 0);
 		x->events = ev > UINT32_MAX ? UINT32_MAX : (uint32_t)ev;
 		r->db_id[i] = row->id;
@@ -1988,7 +2053,7 @@ static int write_blocks(struct feed_run *r, long *written)
 			struct inc *x = &r->inc[a[i++]];
 			x->dirty = 0;
 			struct incident_rec *c = &v[m++];
-			inc_ip(x, &c->ip);
+			inc_ip(r, x, &c->ip);
 			c->asn = x->asn;
 			c->type = x->type;
 			c->source = x->source;

@@ -7,7 +7,11 @@
  * parsed and are valid only during the callback / until the next line.
  * Limits: lines above FEED_MAX_LINE are reported and skipped; types,
  * sources and TLP labels are cut to FEED_MAX_LABEL bytes and reduced to
- * [a-z0-9._:-] so they are safe in mail, CSV and file names.
+ * [a-z0-9._:-] so they are safe in mail, CSV and file names; a run keeps
+ * at most FEED_MAX_LABELS distinct labels (types, sources and TLP values
+ * together) and counts the rest as "other" (reported). Event times must
+ * fall in FEED_MIN_TIME..FEED_MAX_TIME (1970-2106): a line outside is
+ * reported and skipped.
  * Security: every line is untrusted; a malformed line is reported with
  * file:line and skipped, and never stops the rest of the file.
  * Threads: feed_run_file may run up to two helper threads of its own
@@ -26,6 +30,12 @@
 #define FEED_MAX_LINE (256u * 1024u)
 #define FEED_MAX_LABEL 64u
 #define FEED_DEFAULT_WINDOW 86400L
+/* an incident keeps its label ids in 13 bits and its times as unsigned
+ * 32-bit seconds (feed.c, struct inc): 32 bytes an incident instead of 64,
+ * which a million-event feed pays for in fresh pages */
+#define FEED_MAX_LABELS 8191u
+#define FEED_MIN_TIME 0LL
+#define FEED_MAX_TIME 4294967295LL
 
 enum feed_format { FEED_UNKNOWN = 0, FEED_CSV, FEED_IPLIST, FEED_JSONL };
 

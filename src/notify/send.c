@@ -16,7 +16,6 @@
  */
 #include "notify/send.h"
 
-#include <curl/curl.h>
 #include <errno.h>
 #include <jansson.h>
 #include <openssl/evp.h>
@@ -29,6 +28,7 @@
 
 #include "cli/cli.h"
 #include "common/buf.h"
+#include "common/lazylib.h"
 #include "common/xalloc.h"
 #include "notify/contacts.h"
 #include "notify/plan.h"
@@ -513,11 +513,11 @@ static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ctx)
 
 enum smtp_result { SMTP_OK, SMTP_TEMP, SMTP_PERM };
 
-static enum smtp_result smtp_send(const struct send_opts *o, const char *url, const char *from,
-				  const char *rcpt, const unsigned char *msg, size_t len, char *why,
-				  size_t wl)
+static enum smtp_result smtp_send(const struct curl_api *cu, const struct send_opts *o,
+				  const char *url, const char *from, const char *rcpt,
+				  const unsigned char *msg, size_t len, char *why, size_t wl)
 {
-	CURL *c = curl_easy_init();
+	CURL *c = cu->easy_init();
 	if (!c) {
 		snprintf(why, wl, "curl_easy_init failed");
 		return SMTP_TEMP;
@@ -527,33 +527,33 @@ static enum smtp_result smtp_send(const struct send_opts *o, const char *url, co
 	char fromarg[300], rcptarg[300];
 	snprintf(fromarg, sizeof fromarg, "<%s>", from);
 	snprintf(rcptarg, sizeof rcptarg, "<%s>", rcpt);
-	struct curl_slist *rcpts = curl_slist_append(NULL, rcptarg);
-	curl_easy_setopt(c, CURLOPT_URL, url);
-	curl_easy_setopt(c, CURLOPT_MAIL_FROM, fromarg);
-	curl_easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
-	curl_easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	curl_easy_setopt(c, CURLOPT_READDATA, &u);
-	curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	curl_easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	curl_easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	curl_easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	curl_easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
+	struct curl_slist *rcpts = cu->slist_append(NULL, rcptarg);
+	cu->easy_setopt(c, CURLOPT_URL, url);
+	cu->easy_setopt(c, CURLOPT_MAIL_FROM, fromarg);
+	cu->easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
+	cu->easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
+	cu->easy_setopt(c, CURLOPT_READDATA, &u);
+	cu->easy_setopt(c, CURLOPT_UPLOAD, 1L);
+	cu->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
+	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
+	cu->easy_setopt(c, CURLOPT_TIMEOUT, 300L);
+	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
 	if (o->tls)
-		curl_easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+		cu->easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	const char *user = getenv("SHIELD_SMTP_USER"), *pass = getenv("SHIELD_SMTP_PASS");
 	if (user && *user) {
-		curl_easy_setopt(c, CURLOPT_USERNAME, user);
-		curl_easy_setopt(c, CURLOPT_PASSWORD, pass ? pass : "");
+		cu->easy_setopt(c, CURLOPT_USERNAME, user);
+		cu->easy_setopt(c, CURLOPT_PASSWORD, pass ? pass : "");
 	}
-	CURLcode rc = curl_easy_perform(c);
+	CURLcode rc = cu->easy_perform(c);
 	long code = 0;
-	curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	curl_slist_free_all(rcpts);
-	curl_easy_cleanup(c);
+	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
+	cu->slist_free_all(rcpts);
+	cu->easy_cleanup(c);
 	if (rc == CURLE_OK)
 		return SMTP_OK;
-	snprintf(why, wl, "%ld %s", code, ebuf[0] ? ebuf : curl_easy_strerror(rc));
+	snprintf(why, wl, "%ld %s", code, ebuf[0] ? ebuf : cu->easy_strerror(rc));
 	if (code >= 500 && code < 600)
 		return SMTP_PERM;
 	return SMTP_TEMP; /* 4xx, or no answer at all (connection, timeout) */
@@ -727,7 +727,21 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 	store_batches_each(st, NULL, collect_batch, &bv);
 	int64_t now = (int64_t)time(NULL);
 	long sent = 0, failed = 0, retry = 0;
-	curl_global_init(CURL_GLOBAL_DEFAULT);
+	/* libcurl is loaded only to send (lazylib.h); without it the frozen
+	 * batches stay pending for the next run */
+	struct curl_api cu;
+	memset(&cu, 0, sizeof cu);
+	if (!o->dry_run_dir) {
+		char why[300];
+		if (curl_api_open(&cu, why, sizeof why)) {
+			char msg[400];
+			snprintf(msg, sizeof msg, "cannot send: %s; batches stay pending", why);
+			warn(ctx, msg);
+			free_bvec(&bv);
+			return SHIELD_EXIT_FAIL;
+		}
+		cu.global_init(CURL_GLOBAL_DEFAULT);
+	}
 	for (size_t i = 0; i < bv.n; i++) {
 		struct batch_row *b = &bv.v[i];
 		int sendable = !strcmp(b->state, "pending") || !strcmp(b->state, "sending") ||
@@ -750,8 +764,8 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 				r = write_eml(o->dry_run_dir, b, why, sizeof why) ? SMTP_TEMP
 										  : SMTP_OK;
 			else
-				r = smtp_send(o, url, from, b->address, b->message, b->message_len,
-					      why, sizeof why);
+				r = smtp_send(&cu, o, url, from, b->address, b->message,
+					      b->message_len, why, sizeof why);
 			if (r != SMTP_TEMP || tries >= o->max_tries)
 				break;
 			int wait = o->backoff << (tries - 1);
@@ -807,7 +821,10 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 		}
 		fflush(stdout);
 	}
-	curl_global_cleanup();
+	if (cu.dl) {
+		cu.global_cleanup();
+		curl_api_close(&cu);
+	}
 	free_bvec(&bv);
 	if (!o->json)
 		printf("%ld batches frozen, %ld sent, %ld to retry, %ld failed permanently\n",

@@ -302,6 +302,68 @@ static void test_growth(struct test_state *t)
 		fprintf(stderr, "cannot remove %s\n", dir);
 }
 
+static void count_warn(void *ctx, const char *msg)
+{
+	if (strstr(msg, "counted as 'other'"))
+		++*(int *)ctx;
+}
+
+/* test_limits - times outside 1970-2106 are bad lines (an incident keeps
+ * 32-bit times); past FEED_MAX_LABELS distinct labels in a run the rest
+ * is counted as "other", with a warning, and no event is lost */
+static void test_limits(struct test_state *t)
+{
+	char dir[] = "/tmp/shield-test-feed-XXXXXX";
+	if (!mkdtemp(dir))
+		return;
+	char db[64], f1[64], tbl[64];
+	snprintf(db, sizeof db, "%s/t.db", dir);
+	snprintf(f1, sizeof f1, "%s/l.jsonl", dir);
+	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
+	FILE *f = fopen(tbl, "w");
+	fputs("192.0.2.0/24\t64500\n", f);
+	fclose(f);
+	f = fopen(f1, "w");
+	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":\"1969-12-31 23:59:59\"}\n"
+	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":4294967296}\n"
+	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":4294967295}\n",
+	      f);
+	for (int i = 0; i < 9000; i++)
+		fprintf(f, "{\"ip\":\"192.0.2.2\",\"type\":\"t%d\",\"time\":1000}\n", i);
+	fclose(f);
+	char *err = NULL;
+	const char *paths[1] = {tbl};
+	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
+	struct store *st = store_open(db, &err);
+	CHECK(t, tb && st && store_notify_migrate(st) == STORE_OK);
+	if (!tb || !st)
+		return;
+	struct feed_opts o = {0};
+	int warned = 0;
+	struct feed_run *r = feed_run_new(st, tb, &o, count_warn, &warned);
+	struct feed_file_result res;
+	struct feed_totals tot;
+	char why[200];
+	CHECK(t, feed_run_file(r, f1, &res) == 0);
+	CHECK(t, res.bad == 2 && res.events == 9001);
+	CHECK(t, feed_run_commit(r, &tot, why, sizeof why) == 0);
+	/* labels: the source, the TLP, "x", then 8187 types; the last id
+	 * is "other", which takes the other 813 types of 192.0.2.2 */
+	CHECK(t, tot.incidents_new == 1 + 8187 + 1);
+	CHECK(t, warned == 1);
+	feed_run_free(r);
+	long n[2] = {0, 0};
+	struct block_filter bf = {INT64_MIN, -1, 1, 0};
+	CHECK(t, store_blocks_each(st, &bf, count_block_cb, n) == STORE_OK);
+	CHECK(t, n[0] == 8189 && n[1] == 9001);
+	store_close(st);
+	asn_table_free(tb);
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -311,5 +373,6 @@ int main(void)
 	RUN(&t, test_fold);
 	RUN(&t, test_dup_undo);
 	RUN(&t, test_growth);
+	RUN(&t, test_limits);
 	return TEST_SUMMARY(&t);
 }

@@ -1,0 +1,126 @@
+/*
+ * lazylib.c - dlopen libcurl and libarchive on first use (lazylib.h).
+ */
+#include "common/lazylib.h"
+
+#include <dlfcn.h>
+#include <stdio.h>
+#include <string.h>
+
+struct sym {
+	const char *name;
+	size_t off; /* of the member in the api struct */
+};
+
+/* load - open soname and fill every member named in syms; -1 and why on
+ * the first failure (the library stays closed). */
+static int load(void **dl, void *api, size_t apisz, const char *soname, const struct sym *syms,
+		size_t n, char *why, size_t whylen)
+{
+	memset(api, 0, apisz);
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	if (!h) {
+		const char *e = dlerror();
+		snprintf(why, whylen, "cannot load %s: %s", soname, e ? e : "unknown error");
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		void *f = dlsym(h, syms[i].name);
+		if (!f) {
+			snprintf(why, whylen, "%s has no %s", soname, syms[i].name);
+			dlclose(h);
+			memset(api, 0, apisz);
+			return -1;
+		}
+		/* POSIX guarantees a data pointer from dlsym converts to a
+		 * function pointer; memcpy says so without a cast warning */
+		memcpy((char *)api + syms[i].off, &f, sizeof f);
+	}
+	*dl = h;
+	return 0;
+}
+
+#define CURL_SYM(m, fn)                                                                            \
+	{                                                                                          \
+#fn, offsetof(struct curl_api, m)                                                  \
+	}
+static const struct sym curl_syms[] = {
+    CURL_SYM(global_init, curl_global_init),   CURL_SYM(global_cleanup, curl_global_cleanup),
+    CURL_SYM(easy_init, curl_easy_init),       CURL_SYM(easy_setopt, curl_easy_setopt),
+    CURL_SYM(easy_perform, curl_easy_perform), CURL_SYM(easy_getinfo, curl_easy_getinfo),
+    CURL_SYM(easy_cleanup, curl_easy_cleanup), CURL_SYM(easy_strerror, curl_easy_strerror),
+    CURL_SYM(slist_append, curl_slist_append), CURL_SYM(slist_free_all, curl_slist_free_all),
+};
+
+int curl_api_open(struct curl_api *a, char *why, size_t whylen)
+{
+	void *dl = NULL;
+	if (load(&dl, a, sizeof *a, SHIELD_LIBCURL_SONAME, curl_syms,
+		 sizeof curl_syms / sizeof *curl_syms, why, whylen))
+		return -1;
+	a->dl = dl;
+	return 0;
+}
+
+void curl_api_close(struct curl_api *a)
+{
+	if (a->dl)
+		dlclose(a->dl);
+	memset(a, 0, sizeof *a);
+}
+
+#define AR_SYM(m, fn)                                                                              \
+	{                                                                                          \
+#fn, offsetof(struct archive_api, m)                                               \
+	}
+static const struct sym archive_syms[] = {
+    AR_SYM(read_new, archive_read_new),
+    AR_SYM(read_free, archive_read_free),
+    AR_SYM(read_support_filter_all, archive_read_support_filter_all),
+    AR_SYM(read_support_format_all, archive_read_support_format_all),
+    AR_SYM(read_support_format_raw, archive_read_support_format_raw),
+    AR_SYM(read_open_fd, archive_read_open_fd),
+    AR_SYM(read_open_memory, archive_read_open_memory),
+    AR_SYM(read_next_header, archive_read_next_header),
+    AR_SYM(read_data, archive_read_data),
+    AR_SYM(read_data_skip, archive_read_data_skip),
+    AR_SYM(error_string, archive_error_string),
+    AR_SYM(entry_pathname, archive_entry_pathname),
+    AR_SYM(entry_pathname_utf8, archive_entry_pathname_utf8),
+    AR_SYM(entry_is_encrypted, archive_entry_is_encrypted),
+};
+
+int archive_api_open_from(struct archive_api *a, const char *soname, char *why, size_t whylen)
+{
+	void *dl = NULL;
+	if (load(&dl, a, sizeof *a, soname, archive_syms,
+		 sizeof archive_syms / sizeof *archive_syms, why, whylen))
+		return -1;
+	a->dl = dl;
+	return 0;
+}
+
+int archive_api_open(struct archive_api *a, char *why, size_t whylen)
+{
+	return archive_api_open_from(a, SHIELD_LIBARCHIVE_SONAME, why, whylen);
+}
+
+void archive_api_close(struct archive_api *a)
+{
+	if (a->dl)
+		dlclose(a->dl);
+	memset(a, 0, sizeof *a);
+}
+
+const struct archive_api *archive_lazy_get(struct archive_lazy *l)
+{
+	if (l->state == 0)
+		l->state = archive_api_open(&l->api, l->err, sizeof l->err) ? -1 : 1;
+	return l->state > 0 ? &l->api : NULL;
+}
+
+void archive_lazy_close(struct archive_lazy *l)
+{
+	archive_api_close(&l->api);
+	l->state = 0;
+}
