@@ -12,9 +12,10 @@ PKGS      := gmime-3.0 libpsl libidn2 libmagic libarchive sqlite3 libzstd libcry
 BUILD     ?= build
 CC        ?= cc
 PKG_CFLAGS := $(shell pkg-config --cflags $(filter-out libmagic,$(PKGS)) 2>/dev/null)
-# libcurl and libarchive are not linked: they are loaded when first used
-# (src/common/lazylib.h), which halves the start-up of every command
-PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmagic libcurl libarchive,$(PKGS)) 2>/dev/null) -lmagic
+# libcurl, libarchive and ICU are not linked: they are loaded when first
+# used (src/common/lazylib.h), which more than halves the start-up of
+# every command
+PKG_LIBS   := $(shell pkg-config --libs $(filter-out libmagic libcurl libarchive icu-uc icu-i18n,$(PKGS)) 2>/dev/null) -lmagic
 WARN      := -Wall -Wextra -Werror -Wshadow -Wformat=2 -Wno-unused-parameter -Wvla
 # gcc warns about deliberate truncation of error messages by snprintf
 ifeq ($(findstring clang,$(CC)),)

@@ -124,3 +124,35 @@ void archive_lazy_close(struct archive_lazy *l)
 	archive_api_close(&l->api);
 	l->state = 0;
 }
+
+/* the names after ICU's renaming macros (uspoof_open_72) */
+#define ICU_SYM(m, fn)                                                                             \
+	{                                                                                          \
+		LAZY_XSTR(fn), offsetof(struct icu_api, m)                                         \
+	}
+static const struct sym icu_syms[] = {
+    ICU_SYM(spoof_open, uspoof_open),
+    ICU_SYM(spoof_close, uspoof_close),
+    ICU_SYM(spoof_set_checks, uspoof_setChecks),
+    ICU_SYM(spoof_set_restriction_level, uspoof_setRestrictionLevel),
+    ICU_SYM(spoof_check_utf8, uspoof_checkUTF8),
+    ICU_SYM(spoof_get_skeleton_utf8, uspoof_getSkeletonUTF8),
+    ICU_SYM(error_name, u_errorName),
+};
+
+int icu_api_open(struct icu_api *a, char *why, size_t whylen)
+{
+	void *dl = NULL;
+	if (load(&dl, a, sizeof *a, SHIELD_LIBICU_SONAME, icu_syms,
+		 sizeof icu_syms / sizeof *icu_syms, why, whylen))
+		return -1;
+	a->dl = dl;
+	return 0;
+}
+
+void icu_api_close(struct icu_api *a)
+{
+	if (a->dl)
+		dlclose(a->dl);
+	memset(a, 0, sizeof *a);
+}

@@ -1,12 +1,15 @@
 /*
- * lazylib.h - libcurl and libarchive, loaded when first needed (dlopen).
+ * lazylib.h - libcurl, libarchive and ICU's spoof checker, loaded when
+ * first needed (dlopen).
  *
- * Why: between them the two pull 39 shared libraries into the process
- * (GnuTLS, Kerberos, LDAP, SSH, nghttp2, libxml2, ...), and mapping and
- * relocating those was about half of the start-up of every command
+ * Why: between them libcurl and libarchive pull 39 shared libraries into
+ * the process (GnuTLS, Kerberos, LDAP, SSH, nghttp2, libxml2, ...), and
+ * ICU brings libstdc++ and its locale set-up; mapping, relocating and
+ * initialising those was over half of the start-up of every command
  * (bench/README.md, "start-up"), while only sending mail (`notify send`,
- * alert e-mail), webhooks and compressed or archived input use them.
- * `shield feed` and `shield notify plan` no longer pay for them.
+ * alert e-mail), webhooks, compressed or archived input and the brand
+ * checker of the verdict stage use them. `shield feed`, `shield notify
+ * plan`, `shield asn` and the other short commands no longer pay for them.
  *
  * Ownership: each user keeps its own handle, filled by *_api_open and
  * released by *_api_close; the dynamic loader counts references, so a
@@ -25,11 +28,19 @@
 #include <archive.h>
 #include <archive_entry.h>
 #include <curl/curl.h>
+#include <unicode/uspoof.h>
+#include <unicode/uversion.h>
 
 /* the sonames of Debian's libcurl4-openssl-dev and libarchive-dev (stable
  * for over ten years; tests/unit/test_lazylib.c loads both) */
 #define SHIELD_LIBCURL_SONAME "libcurl.so.4"
 #define SHIELD_LIBARCHIVE_SONAME "libarchive.so.13"
+/* ICU's soname and its function names carry its major version (the
+ * headers rename uspoof_open to uspoof_open_72): both are taken from the
+ * headers the build used */
+#define LAZY_STR(x) #x
+#define LAZY_XSTR(x) LAZY_STR(x)
+#define SHIELD_LIBICU_SONAME "libicui18n.so." LAZY_XSTR(U_ICU_VERSION_MAJOR_NUM)
 
 /* LAZY_FN - a member with the type of the library's own function:
  * __typeof__ names the type without referring to the symbol, so calls
@@ -89,5 +100,21 @@ struct archive_lazy {
 
 const struct archive_api *archive_lazy_get(struct archive_lazy *l);
 void archive_lazy_close(struct archive_lazy *l);
+
+/* icu_api - the spoof checker (libicui18n; u_errorName is found through
+ * its dependency libicuuc) */
+struct icu_api {
+	void *dl;
+	LAZY_FN(spoof_open, uspoof_open);
+	LAZY_FN(spoof_close, uspoof_close);
+	LAZY_FN(spoof_set_checks, uspoof_setChecks);
+	LAZY_FN(spoof_set_restriction_level, uspoof_setRestrictionLevel);
+	LAZY_FN(spoof_check_utf8, uspoof_checkUTF8);
+	LAZY_FN(spoof_get_skeleton_utf8, uspoof_getSkeletonUTF8);
+	LAZY_FN(error_name, u_errorName);
+};
+
+int icu_api_open(struct icu_api *a, char *why, size_t whylen);
+void icu_api_close(struct icu_api *a);
 
 #endif

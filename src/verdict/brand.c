@@ -30,8 +30,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <unicode/uspoof.h>
 
+#include "common/lazylib.h"
 #include "common/xalloc.h"
 
 #define LABEL_MAX 64u /* DNS label limit 63 + NUL; longer keys are not compared */
@@ -181,6 +181,7 @@ struct phrase {
 struct brand_checker {
 	const struct registry *reg;
 	const psl_ctx_t *psl;
+	struct icu_api icu; /* ICU, loaded here (common/lazylib.h) */
 	USpoofChecker *spoof;
 	struct pattern *pat;
 	size_t n_pat;
@@ -286,11 +287,13 @@ static size_t own_norm(const char *s, size_t n, char *out, size_t cap)
 /* skel_norm - own_norm of the UTS #39 skeleton of a UTF-8 label, with
  * combining marks (U+0300-U+036F, kept by the NFD skeleton) removed so
  * bélfius folds like belfius. 0 on failure. */
-static size_t skel_norm(const USpoofChecker *sc, const char *s, size_t n, char *out, size_t cap)
+static size_t skel_norm(const struct brand_checker *bc, const char *s, size_t n, char *out,
+			size_t cap)
 {
 	char sk[LABEL_MAX * 4];
 	UErrorCode st = U_ZERO_ERROR;
-	int32_t len = uspoof_getSkeletonUTF8(sc, 0, s, (int32_t)n, sk, (int32_t)sizeof sk, &st);
+	int32_t len = bc->icu.spoof_get_skeleton_utf8(bc->spoof, 0, s, (int32_t)n, sk,
+						      (int32_t)sizeof sk, &st);
 	if (U_FAILURE(st) || len <= 0 || (size_t)len >= sizeof sk)
 		return 0;
 	size_t m = 0;
@@ -376,7 +379,8 @@ struct brand_checker *brand_checker_free(struct brand_checker *bc)
 	if (!bc)
 		return NULL;
 	if (bc->spoof)
-		uspoof_close(bc->spoof);
+		bc->icu.spoof_close(bc->spoof);
+	icu_api_close(&bc->icu);
 	for (size_t i = 0; i < bc->n_pat; i++) {
 		free(bc->pat[i].label);
 		free(bc->pat[i].norm);
@@ -444,19 +448,28 @@ struct brand_checker *brand_checker_new(const struct registry *reg, const void *
 	struct brand_checker *bc = xcalloc(1, sizeof(*bc));
 	bc->reg = reg;
 	bc->psl = psl ? (const psl_ctx_t *)psl : psl_builtin();
+	char why[300];
+	if (icu_api_open(&bc->icu, why, sizeof why)) {
+		if (err) {
+			char tmp[400];
+			snprintf(tmp, sizeof tmp, "cannot open the ICU spoof checker: %s", why);
+			*err = xstrdup(tmp);
+		}
+		return brand_checker_free(bc);
+	}
 	UErrorCode st = U_ZERO_ERROR;
-	bc->spoof = uspoof_open(&st);
+	bc->spoof = bc->icu.spoof_open(&st);
 	if (U_SUCCESS(st))
-		uspoof_setChecks(bc->spoof,
-				 USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS,
-				 &st);
+		bc->icu.spoof_set_checks(
+		    bc->spoof, USPOOF_RESTRICTION_LEVEL | USPOOF_INVISIBLE | USPOOF_MIXED_NUMBERS,
+		    &st);
 	if (U_SUCCESS(st))
-		uspoof_setRestrictionLevel(bc->spoof, USPOOF_HIGHLY_RESTRICTIVE);
+		bc->icu.spoof_set_restriction_level(bc->spoof, USPOOF_HIGHLY_RESTRICTIVE);
 	if (U_FAILURE(st)) {
 		if (err) {
 			char tmp[160];
 			snprintf(tmp, sizeof tmp, "cannot open the ICU spoof checker: %s",
-				 u_errorName(st));
+				 bc->icu.error_name(st));
 			*err = xstrdup(tmp);
 		}
 		return brand_checker_free(bc);
@@ -496,7 +509,7 @@ struct brand_checker *brand_checker_new(const struct registry *reg, const void *
 			p->mask = char_mask(nb, p->norm_len);
 			uint32_t pi = (uint32_t)bc->n_pat++;
 			mm_add(&bc->norm, nb, p->norm_len, pi);
-			size_t sn = skel_norm(bc->spoof, p->label, p->label_len, nb, sizeof nb);
+			size_t sn = skel_norm(bc, p->label, p->label_len, nb, sizeof nb);
 			if (sn)
 				mm_add(&bc->norm, nb, sn, pi);
 			size_t L = p->norm_len;
@@ -887,10 +900,10 @@ static int match_label(struct judge *j, const char *dom, struct match *m, int *m
 	*mixed = 0;
 	if (nonascii) {
 		UErrorCode st = U_ZERO_ERROR;
-		int32_t chk = uspoof_checkUTF8(bc->spoof, form, (int32_t)flen, NULL, &st);
+		int32_t chk = bc->icu.spoof_check_utf8(bc->spoof, form, (int32_t)flen, NULL, &st);
 		if (U_SUCCESS(st) && chk)
 			*mixed = 1;
-		kl = skel_norm(bc->spoof, form, flen, key, sizeof key);
+		kl = skel_norm(bc, form, flen, key, sizeof key);
 	} else {
 		kl = own_norm(label, ll, key, sizeof key);
 	}

@@ -1,7 +1,8 @@
-/* test_lazylib.c - libcurl and libarchive loaded on demand: both load on
- * this system under the sonames lazylib.h names, a call through the
- * handle works (an archive listed from memory, a curl version string), a
- * second handle is independent, and the process did not have them mapped
+/* test_lazylib.c - libcurl, libarchive and ICU loaded on demand: all load
+ * on this system under the sonames lazylib.h names, calls through the
+ * handles work (an archive listed from memory, a curl handle and its
+ * error text, an ICU skeleton), a second handle is independent, a missing
+ * library or function is named, and the process did not have them mapped
  * before (the point of loading them late). */
 #include <dlfcn.h>
 #include <string.h>
@@ -14,8 +15,12 @@ static void not_linked(struct test_state *t)
 	/* RTLD_NOLOAD: a handle only when the library is already mapped */
 	void *c = dlopen(SHIELD_LIBCURL_SONAME, RTLD_NOW | RTLD_NOLOAD);
 	void *a = dlopen(SHIELD_LIBARCHIVE_SONAME, RTLD_NOW | RTLD_NOLOAD);
+	void *i = dlopen(SHIELD_LIBICU_SONAME, RTLD_NOW | RTLD_NOLOAD);
 	CHECK(t, c == NULL);
 	CHECK(t, a == NULL);
+	CHECK(t, i == NULL);
+	if (i)
+		dlclose(i);
 	if (c)
 		dlclose(c);
 	if (a)
@@ -87,6 +92,29 @@ static void archive_lists(struct test_state *t)
 	CHECK(t, lz.state == 0 && lz.api.dl == NULL);
 }
 
+/* the versioned ICU names resolve, and a Cyrillic look-alike folds to
+ * the Latin word's skeleton */
+static void icu_skeleton(struct test_state *t)
+{
+	struct icu_api a;
+	char why[300] = "";
+	CHECK(t, icu_api_open(&a, why, sizeof why) == 0);
+	CHECK_STR(t, why, "");
+	if (!a.dl)
+		return;
+	UErrorCode st = U_ZERO_ERROR;
+	USpoofChecker *sc = a.spoof_open(&st);
+	CHECK(t, U_SUCCESS(st) && sc);
+	char k1[64], k2[64];
+	int32_t n1 = a.spoof_get_skeleton_utf8(sc, 0, "paypal", -1, k1, sizeof k1, &st);
+	int32_t n2 = a.spoof_get_skeleton_utf8(sc, 0, "p\xd0\xb0ypal", -1, k2, sizeof k2, &st);
+	CHECK(t, U_SUCCESS(st) && n1 > 0 && n1 == n2 && !memcmp(k1, k2, (size_t)n1));
+	CHECK_STR(t, a.error_name(U_ILLEGAL_ARGUMENT_ERROR), "U_ILLEGAL_ARGUMENT_ERROR");
+	a.spoof_close(sc);
+	icu_api_close(&a);
+	CHECK(t, a.dl == NULL);
+}
+
 static void missing_library_named(struct test_state *t)
 {
 	struct archive_api a;
@@ -107,6 +135,7 @@ int main(void)
 	RUN(&t, not_linked);
 	RUN(&t, curl_loads);
 	RUN(&t, archive_lists);
+	RUN(&t, icu_skeleton);
 	RUN(&t, missing_library_named);
 	printf("%d passed, %d failed\n", t.passed, t.failed);
 	return t.failed != 0;
