@@ -66,9 +66,26 @@ void mime_encode_header(struct buf *out, const char *name, const char *value)
 		buf_adds(out, "\r\n");
 		return;
 	}
+	/* the leading words that are plain ASCII stay as they are, so the
+	 * ticket ("[SHIELD-...] AS64500: ...") is visible to ticket systems and
+	 * filters that match the raw header; the rest (from the first word
+	 * with a non-ASCII or control byte) becomes encoded words, which the
+	 * space before them keeps apart (RFC 2047, 5). Text that looks like an
+	 * encoded word itself ("=?") is never left plain. */
+	size_t n = strlen(value), i = 0, raw = 0;
+	for (size_t k = 0; k < n; k++) {
+		unsigned char c = (unsigned char)value[k];
+		if (c < 0x20 || c >= 0x7f || (c == '=' && value[k + 1] == '?'))
+			break;
+		if (c == ' ')
+			raw = k + 1;
+	}
+	if (raw) {
+		buf_add(out, value, raw);
+		i = raw;
+	}
 	/* encoded words of at most 45 input bytes (60 base64 chars), split on
 	 * UTF-8 character boundaries, folded onto continuation lines */
-	size_t n = strlen(value), i = 0;
 	int first = 1;
 	while (i < n) {
 		size_t take = n - i > 45 ? 45 : n - i;

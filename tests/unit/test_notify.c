@@ -95,6 +95,17 @@ static void test_headers(struct test_state *t)
 	mime_encode_header(&b, "Subject", "evil\r\nBcc: x@y");
 	CHECK(t, strstr(b.data, "\r\nBcc") == NULL);
 	buf_reset(&b);
+	/* the ticket stays readable in the raw header; the non-ASCII rest is
+	 * encoded, control bytes included */
+	mime_encode_header(&b, "Subject", "[SHIELD-1] AS64500: Hame\xc3\xa7onnage");
+	CHECK_STR(t, b.data, "Subject: [SHIELD-1] AS64500: =?utf-8?B?SGFtZcOnb25uYWdl?=\r\n");
+	buf_reset(&b);
+	mime_encode_header(&b, "Subject", "a b\r\nBcc: x@y");
+	CHECK(t, !strncmp(b.data, "Subject: a =?utf-8?B?", 21) && !strstr(b.data, "\r\nBcc"));
+	buf_reset(&b);
+	mime_encode_header(&b, "Subject", "=?utf-8?B?eA==?= \xc3\xa7");
+	CHECK(t, !strncmp(b.data, "Subject: =?utf-8?B?PT91", 23)); /* all encoded */
+	buf_reset(&b);
 	const char *n[] = {"ticket", "asn"};
 	const char *v[] = {"T-1", "64500"};
 	template_render(&b, "[{{ticket}}] AS{{asn}} {{unknown}}", n, v, 2);
