@@ -407,7 +407,16 @@ static int decoration(const struct ignore_list *il, const struct registry *reg, 
  * most clickable links point to once decoration is set aside (ties: the
  * first); it gives CK_LAND (domain + path shape, per distinct shape) and
  * CK_HOST keys. Other non-decoration domains give CK_LINK keys (medium
- * evidence), decoration only CK_WEAK keys. */
+ * evidence), decoration only CK_WEAK keys.
+ * Links to the From domain itself (f->sender_domain, set before) are
+ * decoration too: they name the sender, not a landing site. A newsletter
+ * or notification links to its own sender's site in every issue, whatever
+ * the lure (blockchain.com's newsletters, a mass mailer's own pages); a
+ * phish that copies such a mail keeps all those links and adds one to its
+ * kit. Counted as the landing, that domain glued every issue of the sender
+ * and every copy of them into one campaign, and counted the sender twice
+ * (CK_SENDER already carries it). Set aside, the landing is the domain the
+ * message sends readers to on someone else's behalf, if any. */
 static void add_links(struct cfeat *f, const struct result *r, const struct ignore_list *il,
 		      const struct registry *reg)
 {
@@ -419,7 +428,8 @@ static void add_links(struct cfeat *f, const struct result *r, const struct igno
 		if (!is_landing(u->found_in) || !u->host || strncmp(u->url, "http", 4))
 			continue;
 		const char *dom = u->reg_domain ? u->reg_domain : u->host;
-		if (decoration(il, reg, u->host, dom)) {
+		if (decoration(il, reg, u->host, dom) ||
+		    (f->sender_domain && !strcasecmp(dom, f->sender_domain))) {
 			path_shape(u->url, shape, sizeof shape);
 			int n = snprintf(buf, sizeof buf, "%s%s", u->host, shape);
 			add_key(f, CK_WEAK,
@@ -484,7 +494,7 @@ void cfeat_extract(struct cfeat *f, const struct result *r, const struct ignore_
 		add_key(f, CK_ATTACH, chash(CK_ATTACH, a->sha256, 64));
 		na++;
 	}
-	add_links(f, r, il, reg);
+	/* the sender domain first: add_links() sets its links aside */
 	if (r->from) {
 		const char *at = strrchr(r->from, '@');
 		const char *dom = NULL;
@@ -495,14 +505,17 @@ void cfeat_extract(struct cfeat *f, const struct result *r, const struct ignore_
 								 : r->domains.v[i].value;
 		if (!dom && at)
 			dom = at + 1;
-		if (dom && *dom) {
+		if (dom && *dom)
 			f->sender_domain = dom;
-			if (ignore_list_has(il, dom)) {
-				/* webmail: the whole address may still be the actor's */
-				add_key(f, CK_WEAK, chash(CK_WEAK, r->from, strlen(r->from)));
-			} else {
-				add_key(f, CK_SENDER, chash(CK_SENDER, dom, strlen(dom)));
-			}
+	}
+	add_links(f, r, il, reg);
+	if (f->sender_domain) {
+		const char *dom = f->sender_domain;
+		if (ignore_list_has(il, dom)) {
+			/* webmail: the whole address may still be the actor's */
+			add_key(f, CK_WEAK, chash(CK_WEAK, r->from, strlen(r->from)));
+		} else {
+			add_key(f, CK_SENDER, chash(CK_SENDER, dom, strlen(dom)));
 		}
 	}
 	subject_template(r->subject, f->subj_tmpl, sizeof f->subj_tmpl);

@@ -4,6 +4,7 @@
  * on an in-memory store (same template joins, unrelated stays apart,
  * shared infrastructure does not glue, alerts once, merge and split),
  * decoration links (verified organisations) and the landing-domain choice,
+ * links to the sender's own domain (not a landing site),
  * and lures that only share infrastructure or a kit placeholder text.
  */
 #include <stdlib.h>
@@ -122,6 +123,46 @@ static void t_decoration(struct test_state *t)
 	CHECK(t, has_key(&f, CK_WEAK, "microsoft.com/privacy"));
 	result_free(r);
 	registry_free(reg);
+	ignore_list_free(il);
+	free(err);
+}
+
+/* t_self_links - links to the sender's own domain name the sender, not a
+ * landing site: a newsletter's links to its own site give no landing key
+ * (the other domain it links to is the landing), while the same links in
+ * a message sent from another domain still do. */
+static void t_self_links(struct test_state *t)
+{
+	char *err = NULL;
+	struct ignore_list *il = ignore_list_load(NULL, &err);
+	CHECK(t, il != NULL);
+	struct result *r =
+	    mk("cd", "news@email.coin-site.example", "Coin up 12% this week", "text", NULL, NULL);
+	add_url(r, "https://coin-site.example/prices", "coin-site.example");
+	add_url(r, "https://coin-site.example/app", "coin-site.example");
+	add_url(r, "https://kit-host.top/claim/x8f2a1", "kit-host.top");
+	/* the From domain as extraction reports it (registrable domain) */
+	r->domains.v = arena_alloc(&r->arena, sizeof *r->domains.v);
+	memset(r->domains.v, 0, sizeof *r->domains.v);
+	r->domains.n = r->domains.cap = 1;
+	r->domains.v[0].value = arena_strdup(&r->arena, "email.coin-site.example");
+	r->domains.v[0].reg_domain = arena_strdup(&r->arena, "coin-site.example");
+	r->domains.v[0].found_in = arena_strdup(&r->arena, "header:from");
+	struct cfeat f;
+	cfeat_extract(&f, r, il, NULL);
+	CHECK(t, f.nland == 1 && !strcmp(f.land[0], "kit-host.top"));
+	CHECK(t, has_key(&f, CK_HOST, "kit-host.top"));
+	CHECK(t, !has_key(&f, CK_HOST, "coin-site.example"));
+	CHECK(t, !has_key(&f, CK_LINK, "coin-site.example"));
+	CHECK(t, has_key(&f, CK_WEAK, "coin-site.example/prices"));
+	CHECK(t, has_key(&f, CK_SENDER, "coin-site.example"));
+	result_free(r);
+	r = mk("ce", "alerts@crypto-mailer.top", "Coin up 12% this week", "text", NULL, NULL);
+	add_url(r, "https://coin-site.example/prices", "coin-site.example");
+	add_url(r, "https://coin-site.example/app", "coin-site.example");
+	cfeat_extract(&f, r, il, NULL);
+	CHECK(t, f.nland == 1 && has_key(&f, CK_HOST, "coin-site.example"));
+	result_free(r);
 	ignore_list_free(il);
 	free(err);
 }
@@ -249,6 +290,7 @@ int main(void)
 	RUN(&t, t_ignore);
 	RUN(&t, t_engine);
 	RUN(&t, t_decoration);
+	RUN(&t, t_self_links);
 	RUN(&t, t_lures);
 	return TEST_SUMMARY(&t);
 }
