@@ -45,6 +45,23 @@ int store_rollback(struct store *st);
 int store_migrate(struct store *st, const char *component, const char *const *steps, int n);
 /* store_sqlite - the SQLite handle, for store_*.c backend files only. */
 struct sqlite3 *store_sqlite(struct store *st);
+/* The store's append-only pack (the file DB-raw beside DB), for store_*.c
+ * backend files only: bulky values live there and rows point into it.
+ * store_pack_put appends len bytes and sets *off; inside a transaction the
+ * bytes are made durable (fdatasync) before it commits, outside one at
+ * once. Returns STORE_DUP, writing nothing, when the store has no pack
+ * (in-memory stores): the caller keeps the bytes in its row then.
+ * store_pack_get reads them back (malloc'd, caller frees); NULL and
+ * store_errmsg() naming what (e.g. "incident block 7") when the pack is
+ * missing or shorter than recorded. */
+int store_pack_put(struct store *st, const void *data, size_t len, int64_t *off);
+void *store_pack_get(struct store *st, int64_t off, size_t len, const char *what);
+/* store_error - set store_errmsg() to msg (a backend's own finding, e.g. a
+ * damaged pack entry); returns STORE_ERR. store_own_error - that message
+ * (or a pack error) while no SQLite error came after it, else NULL: backend
+ * files whose messages are SQLite's ask it first. */
+int store_error(struct store *st, const char *msg);
+const char *store_own_error(struct store *st);
 
 /* Raw messages, content-addressed. */
 int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len);

@@ -54,6 +54,11 @@ static const char *const notify_steps[] = {
     " max_last INTEGER NOT NULL, data BLOB NOT NULL);"
     "CREATE INDEX incident_block_asn ON incident_block(asn_hi);"
     "CREATE INDEX incident_block_last ON incident_block(max_last);",
+    /* 3: a block's bytes in the store's pack (pack_off NOT NULL; data is
+     * then empty) instead of in the row (block_write) */
+    "ALTER TABLE incident_block ADD COLUMN pack_off INTEGER;"
+    "ALTER TABLE incident_block ADD COLUMN pack_len INTEGER;"
+    "ALTER TABLE incident_block ADD COLUMN pack_sum INTEGER;",
 };
 
 static int fail(struct store *st, const char *what)
@@ -492,7 +497,8 @@ int store_incident_set_batch(struct incident_writer *w, int64_t id, int64_t batc
 
 const char *store_notify_errmsg(struct store *st)
 {
-	return sqlite3_errmsg(store_sqlite(st));
+	const char *own = store_own_error(st); /* the pack (blocks) */
+	return own ? own : sqlite3_errmsg(store_sqlite(st));
 }
 
 /* ---- packed incident blocks ----
@@ -785,6 +791,31 @@ static void dec_free(struct dec *d)
 	free(d->recs);
 }
 
+/* block_sum - a 64-bit check of a block's bytes in the pack: it catches a
+ * pack that was truncated, swapped or written over (the pack is the
+ * store's own file, not input, so a fast mix is enough; ~1 ms for the
+ * 8 MB of a million-event feed) */
+static uint64_t block_sum(const unsigned char *p, size_t n)
+{
+	uint64_t h = 0x9e3779b97f4a7c15ull ^ n;
+	size_t i = 0;
+	for (; i + 8 <= n; i += 8) {
+		uint64_t w;
+		memcpy(&w, p + i, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdull;
+		h ^= h >> 29;
+	}
+	for (; i < n; i++)
+		h = (h ^ p[i]) * 0x100000001b3ull;
+	return h ^ h >> 32;
+}
+
+/* block_write - insert (id set) or rewrite a block. Its bytes go to the
+ * store's pack when it has one: written once, sequentially, and fsync'd
+ * at the commit, where a blob in the row was written twice (WAL, then
+ * checkpoint) through SQLite's page cache - 15% of a million-event feed
+ * run (bench). A rewrite appends the new bytes and points the row at
+ * them; the old bytes stay in the pack unused. */
 static int block_write(struct store *st, const struct incident_block *b, int64_t *id)
 {
 	if (b->n > INCIDENT_BLOCK_MAX)
@@ -792,11 +823,19 @@ static int block_write(struct store *st, const struct incident_block *b, int64_t
 	struct wbuf w = {NULL, 0, 0};
 	struct block_meta m;
 	block_encode(b, &w, &m);
+	int64_t off = -1;
+	int pk = store_pack_put(st, w.p, w.n, &off);
+	if (pk == STORE_ERR) {
+		free(w.p);
+		return STORE_ERR;
+	}
 	sqlite3_stmt *s =
 	    id ? prep(st, "INSERT INTO incident_block(asn_lo,asn_hi,n,unbatched,min_first,"
-			  "max_last,data) VALUES(?1,?8,?2,?3,?4,?5,?6)")
+			  "max_last,data,pack_off,pack_len,pack_sum)"
+			  " VALUES(?1,?8,?2,?3,?4,?5,?6,?9,?10,?11)")
 	       : prep(st, "UPDATE incident_block SET asn_lo=?1, asn_hi=?8, n=?2, unbatched=?3,"
-			  " min_first=?4, max_last=?5, data=?6 WHERE id=?7");
+			  " min_first=?4, max_last=?5, data=?6, pack_off=?9, pack_len=?10,"
+			  " pack_sum=?11 WHERE id=?7");
 	if (!s) {
 		free(w.p);
 		return fail(st, "block");
@@ -807,7 +846,14 @@ static int block_write(struct store *st, const struct incident_block *b, int64_t
 	sqlite3_bind_int64(s, 3, m.unbatched);
 	sqlite3_bind_int64(s, 4, m.min_first);
 	sqlite3_bind_int64(s, 5, m.max_last);
-	sqlite3_bind_blob64(s, 6, w.p, w.n, SQLITE_STATIC);
+	if (pk == STORE_OK) {
+		sqlite3_bind_zeroblob(s, 6, 0);
+		sqlite3_bind_int64(s, 9, off);
+		sqlite3_bind_int64(s, 10, (int64_t)w.n);
+		sqlite3_bind_int64(s, 11, (int64_t)block_sum(w.p, w.n));
+	} else { /* no pack: the row keeps the bytes, pack_* stay NULL */
+		sqlite3_bind_blob64(s, 6, w.p, w.n, SQLITE_STATIC);
+	}
 	if (!id)
 		sqlite3_bind_int64(s, 7, b->id);
 	int rc = done(st, s);
@@ -830,16 +876,16 @@ int store_block_replace(struct store *st, const struct incident_block *b)
 int store_blocks_each(struct store *st, const struct block_filter *f, block_cb cb, void *ctx)
 {
 	/* one statement per access path, so each uses its index */
-	const char *sql = f->block_id ? "SELECT id,data FROM incident_block WHERE id = ?4"
-			  : f->asn >= 0
-			      ? "SELECT id,data FROM incident_block WHERE asn_hi >= ?2"
-				" AND asn_lo <= ?2"
-				" AND max_last >= ?1 AND (?3 = 0 OR unbatched > 0) ORDER BY id"
-			  : f->since > INT64_MIN
-			      ? "SELECT id,data FROM incident_block WHERE max_last >= ?1"
-				" AND (?3 = 0 OR unbatched > 0) ORDER BY id"
-			      : "SELECT id,data FROM incident_block WHERE ?3 = 0 OR unbatched > 0"
-				" ORDER BY id";
+#define BLOCK_COLS "SELECT id,data,pack_off,pack_len,pack_sum FROM incident_block"
+	const char *sql = f->block_id	? BLOCK_COLS " WHERE id = ?4"
+			  : f->asn >= 0 ? BLOCK_COLS
+			      " WHERE asn_hi >= ?2 AND asn_lo <= ?2"
+			      " AND max_last >= ?1 AND (?3 = 0 OR unbatched > 0) ORDER BY id"
+			  : f->since > INT64_MIN ? BLOCK_COLS
+			      " WHERE max_last >= ?1 AND (?3 = 0 OR unbatched > 0) ORDER BY id"
+						 : BLOCK_COLS
+			      " WHERE ?3 = 0 OR unbatched > 0 ORDER BY id";
+#undef BLOCK_COLS
 	sqlite3_stmt *s = prep(st, sql);
 	if (!s)
 		return fail(st, "blocks");
@@ -856,7 +902,31 @@ int store_blocks_each(struct store *st, const struct block_filter *f, block_cb c
 		b.id = sqlite3_column_int64(s, 0);
 		const void *data = sqlite3_column_blob(s, 1);
 		size_t len = (size_t)sqlite3_column_bytes(s, 1);
-		if (!data || block_decode(data, len, &d, &b)) {
+		void *packed = NULL;
+		if (sqlite3_column_type(s, 2) != SQLITE_NULL) {
+			char what[64];
+			snprintf(what, sizeof what, "incident block %lld", (long long)b.id);
+			len = (size_t)sqlite3_column_int64(s, 3);
+			data = packed = store_pack_get(st, sqlite3_column_int64(s, 2), len, what);
+			if (packed &&
+			    (uint64_t)sqlite3_column_int64(s, 4) != block_sum(packed, len)) {
+				char msg[200];
+				snprintf(msg, sizeof msg, "%s: its bytes in the pack are damaged",
+					 what);
+				store_error(st, msg);
+				free(packed);
+				data = packed = NULL;
+			}
+		}
+		int bad = !data || block_decode(data, len, &d, &b);
+		free(packed); /* decoded into d */
+		if (bad) {
+			if (data) { /* read, but not a block */
+				char msg[100];
+				snprintf(msg, sizeof msg, "incident block %lld is damaged",
+					 (long long)b.id);
+				store_error(st, msg);
+			}
 			ret = STORE_ERR;
 			break;
 		}
@@ -867,7 +937,9 @@ int store_blocks_each(struct store *st, const struct block_filter *f, block_cb c
 	dec_free(&d);
 	if (ret == STORE_OK && rc != SQLITE_ROW && rc != SQLITE_DONE)
 		ret = STORE_ERR;
-	return ret == STORE_OK ? STORE_OK : fail(st, "blocks");
+	if (ret == STORE_OK)
+		return STORE_OK;
+	return store_own_error(st) ? STORE_ERR : fail(st, "blocks");
 }
 
 int store_blocks_unbatched(struct store *st, int64_t *n)

@@ -38,6 +38,7 @@
 struct store {
 	sqlite3 *db;
 	char err[512];
+	int own_err; /* err says more than SQLite's last message (the pack) */
 	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *upd_ind, *find_ind,
 	    *ins_link;
 	struct store_packer *packer; /* for store_put_raw/store_add_submission */
@@ -86,7 +87,20 @@ static const char *const core_steps[] = {
 static int fail(struct store *st, const char *what)
 {
 	snprintf(st->err, sizeof st->err, "%s: %s", what, sqlite3_errmsg(st->db));
+	st->own_err = 0;
 	return STORE_ERR;
+}
+
+int store_error(struct store *st, const char *msg)
+{
+	snprintf(st->err, sizeof st->err, "%s", msg);
+	st->own_err = 1;
+	return STORE_ERR;
+}
+
+const char *store_own_error(struct store *st)
+{
+	return st->own_err ? st->err : NULL;
 }
 
 const char *store_errmsg(struct store *st)
@@ -114,6 +128,7 @@ int store_begin(struct store *st)
 {
 	st->pack_end = -1; /* another process may have appended since */
 	st->pack_dirty = 0;
+	st->own_err = 0;
 	return exec(st, "BEGIN IMMEDIATE");
 }
 
@@ -351,6 +366,7 @@ static int pack_error(struct store *st, const char *what)
 {
 	snprintf(st->err, sizeof st->err, "cannot %s '%s': %s", what, st->pack_path,
 		 strerror(errno));
+	st->own_err = 1;
 	return STORE_ERR;
 }
 
@@ -360,7 +376,7 @@ static int pack_open(struct store *st)
 		return STORE_OK;
 	st->pack_fd = open(st->pack_path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
 	if (st->pack_fd < 0)
-		return pack_error(st, "open the raw message pack");
+		return pack_error(st, "open the pack");
 	return STORE_OK;
 }
 
@@ -443,12 +459,13 @@ int store_put_raw(struct store *st, const char sha256[65], const void *data, siz
 	return put_packed(st, sha256, len, &pk);
 }
 
-/* pack_read - the stored bytes of one raw message; malloc'd. */
-static void *pack_read(struct store *st, int64_t off, size_t n, const char *sha256)
+/* pack_read - len bytes of the pack at off; malloc'd. what names the
+ * value in errors ("raw message <sha256>", "incident block 7"). */
+static void *pack_read(struct store *st, int64_t off, size_t n, const char *what)
 {
 	if (!st->pack_path || pack_open(st) < 0) {
-		snprintf(st->err, sizeof st->err, "raw message %s is in a pack this store has not",
-			 sha256);
+		snprintf(st->err, sizeof st->err, "%s is in a pack this store has not", what);
+		st->own_err = 1;
 		return NULL;
 	}
 	char *buf = xmalloc(n ? n : 1);
@@ -462,12 +479,27 @@ static void *pack_read(struct store *st, int64_t off, size_t n, const char *sha2
 		got += (size_t)r;
 	}
 	if (got < n) {
-		snprintf(st->err, sizeof st->err, "raw message %s: '%s' is shorter than recorded",
-			 sha256, st->pack_path);
+		snprintf(st->err, sizeof st->err,
+			 "%s: '%s' is shorter than recorded (a store is two files: the "
+			 "database and this pack beside it; copy and back up both)",
+			 what, st->pack_path);
+		st->own_err = 1;
 		free(buf);
 		return NULL;
 	}
 	return buf;
+}
+
+int store_pack_put(struct store *st, const void *data, size_t len, int64_t *off)
+{
+	if (!st->pack_path)
+		return STORE_DUP;
+	return pack_append(st, data, len, off);
+}
+
+void *store_pack_get(struct store *st, int64_t off, size_t len, const char *what)
+{
+	return pack_read(st, off, len, what);
 }
 
 int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len)
@@ -490,7 +522,9 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 		void *packed = NULL;
 		if (sqlite3_column_type(q, 4) != SQLITE_NULL) {
 			bn = (size_t)sqlite3_column_int64(q, 3);
-			blob = packed = pack_read(st, sqlite3_column_int64(q, 4), bn, sha256);
+			char what[96];
+			snprintf(what, sizeof what, "raw message %s", sha256);
+			blob = packed = pack_read(st, sqlite3_column_int64(q, 4), bn, what);
 		}
 		void *out = blob || bn == 0 ? xmalloc(size + 1) : NULL;
 		if (!out) {

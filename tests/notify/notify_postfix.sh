@@ -334,8 +334,11 @@ N=$($PY -c 'import json, sys; print(sum(1 for l in open(sys.argv[1]) if json.loa
 langs=$($PY -c 'import json, sys; print(" ".join(sorted({json.loads(l)["language"] or "-" for l in open(sys.argv[1])})))' "$T/plan.jsonl" 2>/dev/null)
 check "plan: ${N:-?} batches with a contact, languages ${langs:-?}" '[ "${N:-0}" -ge 4 ] && echo " $langs " | grep -q " fr " && echo " $langs " | grep -q " de "'
 N=${N:-0}
-cp "$DB" "$T/soft.db"
-cp "$DB" "$T/hard.db"
+# a store is two files: the database and its pack (DB-raw) beside it
+for c in soft hard; do
+	cp "$DB" "$T/$c.db"
+	[ -f "$DB-raw" ] && cp "$DB-raw" "$T/$c.db-raw"
+done
 
 sys_conf() { cat /etc/postfix/main.cf /etc/postfix/master.cf 2>/dev/null | cksum; }
 sys_running() { "$POSTFIX" status >/dev/null 2>&1 && echo running || echo stopped; }

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "common/buf.h"
@@ -201,6 +202,43 @@ static void test_blocks(struct test_state *t)
 	for (size_t i = 0; i < 5 && i < g.n; i++)
 		CHECK(t, same_rec(&g.v[i], &v[i]));
 	CHECK(t, g.nlabels == 3 && !strcmp(g.labs[2], "amber"));
+	/* the bytes went to the store's pack (DB-raw), not the row */
+	sqlite3_stmt *pq = NULL;
+	sqlite3_prepare_v2(store_sqlite(st),
+			   "SELECT length(data), pack_off, pack_len FROM incident_block WHERE id=?",
+			   -1, &pq, NULL);
+	sqlite3_bind_int64(pq, 1, id);
+	CHECK(t, sqlite3_step(pq) == SQLITE_ROW && sqlite3_column_int(pq, 0) == 0 &&
+		     sqlite3_column_type(pq, 1) != SQLITE_NULL && sqlite3_column_int(pq, 2) > 20);
+	int64_t poff = sqlite3_column_int64(pq, 1), plen = sqlite3_column_int64(pq, 2);
+	sqlite3_finalize(pq);
+	/* a rewrite appends and points the row at the new bytes */
+	v[0].events = 9;
+	v[0].last = 1100;
+	b.id = id;
+	CHECK(t, store_block_replace(st, &b) == STORE_OK);
+	memset(&g, 0, sizeof g);
+	CHECK(t, store_blocks_each(st, &f, grab_block, &g) == STORE_OK && g.n == 5 &&
+		     g.v[0].events == 9 && g.v[0].last == 1100 && same_rec(&g.v[4], &v[4]));
+	/* damaged bytes in the pack are named, not decoded */
+	char pack[80];
+	snprintf(pack, sizeof pack, "%s-raw", db);
+	FILE *pf = fopen(pack, "r+b");
+	CHECK(t, pf != NULL);
+	if (pf) {
+		struct stat sb;
+		CHECK(t, fstat(fileno(pf), &sb) == 0 && sb.st_size >= poff + 2 * plen);
+		fseek(pf, (long)(sb.st_size - plen / 2), SEEK_SET); /* inside the rewrite */
+		fputc('#', pf);
+		fclose(pf);
+		memset(&g, 0, sizeof g);
+		CHECK(t, store_blocks_each(st, &f, grab_block, &g) == STORE_ERR);
+		CHECK(t,
+		      strstr(store_notify_errmsg(st), "its bytes in the pack are damaged") != NULL);
+		CHECK(t, truncate(pack, (off_t)(sb.st_size - plen / 2)) == 0);
+		CHECK(t, store_blocks_each(st, &f, grab_block, &g) == STORE_ERR);
+		CHECK(t, strstr(store_notify_errmsg(st), "is shorter than recorded") != NULL);
+	}
 	/* SIB1, as databases written before SIB2 hold it: 2 labels, base 1000;
 	 * 192.0.2.1 AS64500 x/y/y +0 span 10, 3 events, port 80; then
 	 * 2001:db8::1 AS64501 y/x/x +0 span 0, 1 event */
@@ -248,6 +286,19 @@ static void test_blocks(struct test_state *t)
 	unlink(wal);
 	snprintf(wal, sizeof wal, "%s-shm", db);
 	unlink(wal);
+	unlink(pack);
+	/* a store without a pack (in memory) keeps the bytes in the row */
+	st = store_open(":memory:", &err);
+	CHECK(t, st && store_notify_migrate(st) == STORE_OK);
+	if (!st)
+		return;
+	b.id = 0;
+	CHECK(t, store_block_add(st, &b, &id) == STORE_OK && id > 0);
+	memset(&g, 0, sizeof g);
+	f.block_id = id;
+	CHECK(t, store_blocks_each(st, &f, grab_block, &g) == STORE_OK && g.n == 5 &&
+		     same_rec(&g.v[2], &v[2]));
+	store_close(st);
 }
 
 int main(void)
