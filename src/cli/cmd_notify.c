@@ -45,7 +45,7 @@ static void usage(FILE *f)
 	    "usage: shield notify plan [--db FILE] [--json]\n"
 	    "   or: shield notify send [--db FILE] [--smtp URL] [--from ADDR] [--org NAME]\n"
 	    "                          [--templates DIR] [--xarf] [--max-tries N] [--backoff S]\n"
-	    "                          [--dry-run DIR] [--json]\n"
+	    "                          [--dry-run DIR] [--retry-now] [--json]\n"
 	    "   or: shield notify unreachable [--db FILE] [--json]\n"
 	    "   or: shield notify contacts list [--db FILE] [--json]\n"
 	    "   or: shield notify contacts import [--db FILE] [--source NAME] FILE.csv...\n"
@@ -76,6 +76,8 @@ static void usage(FILE *f)
 	    "  --max-tries N   attempts per batch in this run on 4xx/connection errors (3)\n"
 	    "  --backoff S     first wait between attempts in seconds, doubling (2)\n"
 	    "  --dry-run DIR   write the messages as DIR/TICKET.eml instead of sending\n"
+	    "  --retry-now     send the batches waiting for a later retry now, without\n"
+	    "                  waiting out their back-off (after fixing the relay)\n"
 	    "  --asn-table FILE  routing table whose AS names fill {{as_name}}\n"
 	    "                  (default $SHIELD_ASN_TABLE)\n"
 	    "  --names FILE    AS names (pyasn asnames.json or asn,name lines)\n"
@@ -589,6 +591,7 @@ int cmd_notify(int argc, char **argv)
 	    {"max-tries", required_argument, NULL, 'm'},
 	    {"backoff", required_argument, NULL, 'b'},
 	    {"dry-run", required_argument, NULL, 'D'},
+	    {"retry-now", no_argument, NULL, 'R'},
 	    {"asn-table", required_argument, NULL, 'A'},
 	    {"names", required_argument, NULL, 'N'},
 	    {"help", no_argument, NULL, 'h'},
@@ -657,6 +660,9 @@ int cmd_notify(int argc, char **argv)
 			break;
 		case 'D':
 			so.dry_run_dir = optarg;
+			break;
+		case 'R':
+			so.retry_now = 1;
 			break;
 		case 'A':
 			asn_path = optarg;

@@ -761,8 +761,9 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 	}
 	for (size_t i = 0; i < bv.n; i++) {
 		struct batch_row *b = &bv.v[i];
-		int sendable = !strcmp(b->state, "pending") || !strcmp(b->state, "sending") ||
-			       (!strcmp(b->state, "retry") && b->next_attempt <= now);
+		int sendable =
+		    !strcmp(b->state, "pending") || !strcmp(b->state, "sending") ||
+		    (!strcmp(b->state, "retry") && (b->next_attempt <= now || o->retry_now));
 		if (!sendable)
 			continue;
 		if (!strcmp(b->state, "sending"))

@@ -27,6 +27,7 @@ struct send_opts {
 	const char *org;	 /* NULL: "Shield CERT" */
 	const char *templates;	 /* NULL: $SHIELD_TEMPLATES or the shipped ones */
 	const char *dry_run_dir; /* write TICKET.eml files instead of SMTP */
+	int retry_now;		 /* batches in "retry" are due now, back-off or not */
 	int xarf;		 /* XARF for every batch, not only csv+xarf contacts */
 	int tls;		 /* require STARTTLS */
 	int max_tries;		 /* attempts per run */
