@@ -19,6 +19,7 @@
 #include "cli/cli.h"
 #include "enrich/asn.h"
 #include "feed/feed.h"
+#include "feed/reports.h"
 #include "notify/contacts.h"
 #include "store/store.h"
 #include "store/store_notify.h"
@@ -28,7 +29,9 @@
 static void usage(FILE *f)
 {
 	fprintf(f,
-		"usage: shield feed [--db FILE] [--asn-table FILE]... [options] FILE...\n\n"
+		"usage: shield feed [--db FILE] [--asn-table FILE]... [options] FILE...\n"
+		"   or: shield feed [--db FILE] [--asn-table FILE]... --reports [--resolve] "
+		"[FILE...]\n\n"
 		"Load IP-event feeds into the store as incidents: events of the same IP and type\n"
 		"within the window are one incident. Each IP is mapped to its AS (longest prefix\n"
 		"match). Formats are detected per file (gzip/bzip2/xz/zstd accepted; - is stdin):\n"
@@ -36,7 +39,11 @@ static void usage(FILE *f)
 		"      source.ip, timestamp/time, port, type/classification.type/infection,\n"
 		"      tag, hostname, asn (used when the table has no route), tlp, feed.name\n"
 		"  IP lists: one address per line, '#' comments\n"
-		"  JSON Lines: one object per line with ip or source.ip, time, type, port...\n\n"
+		"  JSON Lines: one object per line with ip or source.ip, time, type, port...\n"
+		"  --reports: the store's own reports not read before: the origin IP of each\n"
+		"      report judged malicious (type phishing-origin, spam-origin, ...) and\n"
+		"      the IP hosts of its links (phishing-url, ...), so citizens' reports\n"
+		"      reach network owners like partner feeds do\n\n"
 		"  --db FILE          store (default $SHIELD_DB, else ./shield.db)\n"
 		"  --asn-table FILE   routing table, repeatable (see 'shield asn --help');\n"
 		"                     default $SHIELD_ASN_TABLE\n"
@@ -47,6 +54,11 @@ static void usage(FILE *f)
 		"                     column, else the file name, e.g. scan_smb)\n"
 		"  --window DURATION  incident window: 3600, 30m, 24h, 1d (default 24h)\n"
 		"  --force            load files even if the same content was loaded before\n"
+		"  --reports          also load events from the store's reports (above)\n"
+		"  --resolve          with --reports: also resolve the host names on the\n"
+		"                     blocklist ('shield blocklist') through DNS, at most\n"
+		"                     5000 a run, each address a phishing-site event; off\n"
+		"                     by default: nothing in a report makes Shield query DNS\n"
 		"  --json             JSON Lines: one object per file and a final totals object\n"
 		"  -h, --help         this help\n\n"
 		"A malformed line is reported as FILE:LINE and skipped; the rest is loaded.\n"
@@ -75,6 +87,8 @@ static const char *fmt_name(enum feed_format f)
 		return "iplist";
 	case FEED_JSONL:
 		return "jsonl";
+	case FEED_EVENTS:
+		return "store";
 	default:
 		return "-";
 	}
@@ -91,12 +105,14 @@ int cmd_feed(int argc, char **argv)
 	    {"type", required_argument, NULL, 'y'},
 	    {"window", required_argument, NULL, 'w'},
 	    {"force", no_argument, NULL, 'f'},
+	    {"reports", no_argument, NULL, 'r'},
+	    {"resolve", no_argument, NULL, 'R'},
 	    {"json", no_argument, NULL, 'j'},
 	    {"help", no_argument, NULL, 'h'},
 	    {NULL, 0, NULL, 0},
 	};
 	const char *tables[MAX_TABLES];
-	int ntables = 0, json = 0;
+	int ntables = 0, json = 0, reports = 0, resolve = 0;
 	const char *db = NULL, *names = NULL;
 	struct feed_opts o;
 	memset(&o, 0, sizeof o);
@@ -136,6 +152,12 @@ int cmd_feed(int argc, char **argv)
 		case 'f':
 			o.force = 1;
 			break;
+		case 'r':
+			reports = 1;
+			break;
+		case 'R':
+			resolve = 1;
+			break;
 		case 'j':
 			json = 1;
 			break;
@@ -147,8 +169,12 @@ int cmd_feed(int argc, char **argv)
 			return SHIELD_EXIT_USAGE;
 		}
 	}
-	if (optind >= argc) {
-		cli_error("no feed file given; see 'shield feed --help'");
+	if (resolve && !reports) {
+		cli_error("--resolve goes with --reports; see 'shield feed --help'");
+		return SHIELD_EXIT_USAGE;
+	}
+	if (optind >= argc && !reports) {
+		cli_error("no feed file given (or --reports); see 'shield feed --help'");
 		return SHIELD_EXIT_USAGE;
 	}
 	if (ntables == 0) {
@@ -175,7 +201,9 @@ int cmd_feed(int argc, char **argv)
 	double t0 = now_s();
 	struct feed_run *run = feed_run_new(st, t, &o, warn_cb, NULL);
 	int partial = 0, loaded = 0;
-	struct feed_file_result *res = calloc((size_t)(argc - optind), sizeof *res);
+	/* the files, then the reports and the blocklist as two more inputs */
+	int nin = argc - optind;
+	struct feed_file_result *res = calloc((size_t)nin + 2, sizeof *res);
 	if (!res)
 		abort();
 	for (int i = optind; i < argc; i++) {
@@ -190,15 +218,57 @@ int cmd_feed(int argc, char **argv)
 		if (!r->duplicate)
 			loaded++;
 	}
-	struct feed_totals tot;
 	char why[512];
+	char rname[64], lname[64];
+	struct feed_report_events re;
+	struct feed_listing_events le;
+	memset(&re, 0, sizeof re);
+	memset(&le, 0, sizeof le);
+	if (reports) {
+		int64_t upto = 0;
+		if (store_feed_mark(st, "reports:", &upto) != STORE_OK) {
+			cli_error("reading feed_file: %s", store_notify_errmsg(st));
+			partial = 1;
+		} else if (feed_reports_read(st, upto, &re, why, sizeof why) < 0) {
+			cli_error("%s", why);
+			partial = 1;
+		} else if (re.to) {
+			snprintf(rname, sizeof rname, "reports:%lld-%lld", (long long)re.from,
+				 (long long)re.to);
+			feed_run_events(run, rname, "reports", re.v, re.n, &res[nin++]);
+			loaded++;
+		}
+		if (re.capped)
+			cli_warn("reports: %ld link addresses left out (more than %d in a report)",
+				 re.capped, FEED_REPORT_MAX_IPS);
+	}
+	if (resolve) {
+		int64_t since = 0;
+		if (store_feed_mark(st, "blocklist:", &since) != STORE_OK ||
+		    feed_listings_resolve(st, since, &le, why, sizeof why) < 0) {
+			cli_error("%s", why);
+			partial = 1;
+		} else if (le.to) {
+			snprintf(lname, sizeof lname, "blocklist:%lld-%lld", (long long)le.from,
+				 (long long)le.to);
+			feed_run_events(run, lname, "blocklist", le.v, le.n, &res[nin++]);
+			loaded++;
+		}
+		if (le.capped)
+			cli_warn("blocklist: %ld host names not resolved in this run (at most %d)",
+				 le.capped, FEED_MAX_RESOLVE);
+		if (le.unresolved)
+			cli_warn("blocklist: %ld of %ld host names gave no public address",
+				 le.unresolved, le.hosts);
+	}
+	struct feed_totals tot;
 	int rc = SHIELD_EXIT_OK;
 	double t1 = now_s();
 	if (feed_run_commit(run, &tot, why, sizeof why)) {
 		cli_error("nothing stored: %s", why);
 		rc = SHIELD_EXIT_FAIL;
 	}
-	for (int i = 0; rc != SHIELD_EXIT_FAIL && i < argc - optind; i++) {
+	for (int i = 0; rc != SHIELD_EXIT_FAIL && i < nin; i++) {
 		struct feed_file_result *r = &res[i];
 		const char *status = r->failed ? "failed" : r->duplicate ? "duplicate" : "loaded";
 		if (json) {
@@ -243,6 +313,10 @@ int cmd_feed(int argc, char **argv)
 		if (partial)
 			rc = loaded || tot.files ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_FAIL;
 	}
+	if (reports && !re.to && rc != SHIELD_EXIT_FAIL && !json)
+		printf("reports:   no report stored since the last run\n");
+	feed_report_events_free(&re);
+	feed_listing_events_free(&le);
 	free(res);
 	feed_run_free(run);
 	store_close(st);

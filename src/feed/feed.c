@@ -1856,6 +1856,70 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 	return 0;
 }
 
+int feed_run_events(struct feed_run *r, const char *name, const char *source,
+		    const struct feed_event *ev, size_t n, struct feed_file_result *res)
+{
+	memset(res, 0, sizeof *res);
+	res->path = name;
+	res->format = FEED_EVENTS;
+	unsigned char md[32];
+	unsigned int mdl = 0;
+	EVP_Digest(name, strlen(name), md, &mdl, EVP_sha256(), NULL);
+	hex32(md, res->sha256);
+	if (file_dup(r, res)) {
+		res->duplicate = 1;
+		return 0;
+	}
+	char src[FEED_MAX_LABEL + 1], tlp[FEED_MAX_LABEL + 1];
+	feed_label(src, source, strlen(source));
+	if (!src[0])
+		snprintf(src, sizeof src, "feed");
+	feed_label(tlp, r->o.tlp, strlen(r->o.tlp));
+	undo_begin(r);
+	uint32_t src_id = intern(&r->lab, src);
+	uint32_t tlp_id = intern(&r->lab, tlp);
+	reserve(r, n);
+	struct evbatch *b = xmalloc(sizeof *b);
+	b->n = 0;
+	for (size_t i = 0; i <= n; i++) {
+		if (b->n == BATCH || (i == n && b->n)) {
+			fold_events(r, b);
+			b->n = 0;
+		}
+		if (i == n)
+			break;
+		res->lines++;
+		char ty[FEED_MAX_LABEL + 1], so[FEED_MAX_LABEL + 1], tl[FEED_MAX_LABEL + 1];
+		feed_label(ty, ev[i].type, strnlen(ev[i].type, FEED_MAX_LABEL));
+		feed_label(so, ev[i].source, strnlen(ev[i].source, FEED_MAX_LABEL));
+		feed_label(tl, ev[i].tlp, strnlen(ev[i].tlp, FEED_MAX_LABEL));
+		if (ev[i].time < FEED_MIN_TIME || ev[i].time > FEED_MAX_TIME || !ty[0]) {
+			res->bad++;
+			continue;
+		}
+		res->events++;
+		struct fev *e = &b->ev[b->n++];
+		e->ip = ev[i].ip;
+		e->time = ev[i].time;
+		e->port = (uint16_t)(ev[i].port > 0 && ev[i].port < 65536 ? ev[i].port : 0);
+		e->feed_asn = ev[i].feed_asn;
+		e->type = intern(&r->lab, ty);
+		e->source = so[0] ? intern(&r->lab, so) : src_id;
+		e->tlp = tl[0] ? intern(&r->lab, tl) : tlp_id;
+	}
+	free(b);
+	undo_end(r, 0);
+	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
+	memcpy(r->files[r->nfiles].sha, res->sha256, 65);
+	r->files[r->nfiles].path = xstrdup(name);
+	memcpy(r->files[r->nfiles].source, src, sizeof src);
+	r->files[r->nfiles].lines = res->lines;
+	r->files[r->nfiles].events = res->events;
+	r->files[r->nfiles].bad = res->bad;
+	r->nfiles++;
+	return 0;
+}
+
 struct merge_ctx {
 	struct feed_run *r;
 	int failed;

@@ -37,7 +37,8 @@
 #define FEED_MIN_TIME 0LL
 #define FEED_MAX_TIME 4294967295LL
 
-enum feed_format { FEED_UNKNOWN = 0, FEED_CSV, FEED_IPLIST, FEED_JSONL };
+/* FEED_EVENTS: events handed over by feed_run_events, not parsed */
+enum feed_format { FEED_UNKNOWN = 0, FEED_CSV, FEED_IPLIST, FEED_JSONL, FEED_EVENTS };
 
 struct feed_event {
 	int64_t time; /* Unix seconds, UTC */
@@ -101,6 +102,14 @@ struct feed_totals {
 /* feed_run_new - a run folding every given file into the store. */
 struct feed_run *feed_run_new(struct store *st, const struct asn_table *t,
 			      const struct feed_opts *o, feed_warn_fn warn, void *ctx);
+/* feed_run_events - fold events that do not come from a file (the store's
+ * own reports: feed/reports.h) as one more input of the run, recorded in
+ * feed_file under name: the same name twice is a duplicate (res->duplicate),
+ * as the same file is. source labels events whose source is empty; labels
+ * are reduced as a file's are; an event without a type or with a time
+ * outside FEED_MIN_TIME..FEED_MAX_TIME is counted bad. */
+int feed_run_events(struct feed_run *r, const char *name, const char *source,
+		    const struct feed_event *ev, size_t n, struct feed_file_result *res);
 /* feed_run_file - parse one file into the run's in-memory incidents. */
 int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result *res);
 /* feed_run_commit - merge with open incidents in the store and write all

@@ -4,11 +4,15 @@
  *
  * The message: multipart/mixed with the human text (template of the
  * contact's language, quoted-printable UTF-8), a CSV attachment with one
- * row per incident, and optionally one XARF v4 JSON attachment per
- * incident. Headers: RFC 2047 for anything non-ASCII (an unencoded UTF-8
- * Subject makes Postfix demand SMTPUTF8 and bounce, REAL-COMPONENTS 5),
- * Auto-Submitted: auto-generated, the ticket in the Subject, and a
- * Message-ID derived from the batch so every retry is the same message.
+ * row per incident, optionally one XARF v4 JSON attachment per incident,
+ * and one ARF report (RFC 5965: multipart/report, as a message/rfc822
+ * part) per reported mail behind the batch's "-origin" incidents (`shield
+ * feed --reports`), with the recipient's address redacted; the reporting
+ * citizen is never named. Headers: RFC 2047 for anything non-ASCII (an
+ * unencoded UTF-8 Subject makes Postfix demand SMTPUTF8 and bounce,
+ * REAL-COMPONENTS 5), Auto-Submitted: auto-generated, the ticket in the
+ * Subject, and a Message-ID derived from the batch so every retry is the
+ * same message.
  * Lines end in CRLF; libcurl dot-stuffs the body.
  * Security: header values come from the store (addresses checked at
  * import) and templates (the operator's); CR and LF are removed from
@@ -34,6 +38,7 @@
 #include "notify/plan.h"
 #include "store/store.h"
 #include "enrich/asn.h"
+#include "feed/feed.h"
 #include "store/store_notify.h"
 
 #ifndef SHIELD_DATADIR
@@ -44,6 +49,10 @@
 /* XARF attachments per mail: an abuse desk tool parses each one; above
  * this the CSV alone carries the incidents. */
 #define MAX_XARF_PARTS 500
+/* ARF reports (RFC 5965) per batch: one per reported mail behind its
+ * "-origin" incidents (reports about received mail, feed/reports.h) */
+#define MAX_ARF_PARTS 20
+#define MAX_ARF_URIS 10
 
 /* ---- encoding helpers ---- */
 
@@ -232,6 +241,9 @@ struct render {
 	long nxarf;
 	char types[256];
 	int64_t first, last;
+	/* origin IPs of reported mail in this batch, for ARF */
+	char arf_ip[MAX_ARF_PARTS][46];
+	int narf_ip;
 };
 
 static void csv_field(struct buf *b, const char *s)
@@ -268,6 +280,15 @@ static int incident_row(void *ctx, const struct incident_row *r)
 		x->first = r->first_time;
 	if (r->last_time > x->last)
 		x->last = r->last_time;
+	size_t tyl = strlen(r->type);
+	if (tyl > 7 && !strcmp(r->type + tyl - 7, "-origin") && x->narf_ip < MAX_ARF_PARTS &&
+	    strlen(r->ip) < sizeof x->arf_ip[0]) {
+		int dup = 0;
+		for (int i = 0; i < x->narf_ip && !dup; i++)
+			dup = !strcmp(x->arf_ip[i], r->ip);
+		if (!dup)
+			snprintf(x->arf_ip[x->narf_ip++], sizeof x->arf_ip[0], "%s", r->ip);
+	}
 	/* the distinct types, comma-separated, for the text */
 	if (!strstr(x->types, r->type) &&
 	    strlen(x->types) + strlen(r->type) + 3 < sizeof x->types) {
@@ -337,6 +358,171 @@ static int incident_row(void *ctx, const struct incident_row *r)
 	buf_adds(&x->xarf, "{{BOUNDARY}}"); /* replaced below */
 	buf_adds(&x->xarf, "\r\n");
 	free(js);
+	return 0;
+}
+
+/* ---- ARF (RFC 5965) for reports about received mail ---- */
+
+struct arf {
+	const struct render *x;
+	const struct batch_row *b;
+	struct buf *out; /* the batch message, after a boundary line */
+	const char *boundary;
+	int n;
+};
+
+static const char *jstr_of(json_t *o, const char *k)
+{
+	const char *v = json_string_value(json_object_get(o, k));
+	return v ? v : "";
+}
+
+/* arf_header - one header of the reported mail as Shield extracted it,
+ * never a raw line: the values are the sender's, so CR and LF go and
+ * anything non-ASCII is encoded (mime_encode_header) */
+static void arf_header(struct buf *b, const char *name, const char *value)
+{
+	if (value && *value)
+		mime_encode_header(b, name, value);
+}
+
+/* arf_report - one ARF message about report r, as a message/rfc822 part
+ * of the batch: a human part, the machine-readable message/feedback-report
+ * and the reported mail's headers (text/rfc822-headers) with the
+ * recipient's address redacted (RFC 6590); the citizen who reported it is
+ * never named. */
+static int arf_report(void *ctx, const struct report_event_row *r)
+{
+	struct arf *a = ctx;
+	if (a->n >= MAX_ARF_PARTS)
+		return 1;
+	json_t *j = json_loads(r->json, 0, NULL);
+	if (!j)
+		return 0;
+	const char *verdict = r->verdict ? r->verdict : "suspicious";
+	const char *ftype = !strcmp(verdict, "spam")	  ? "abuse"
+			    : !strcmp(verdict, "malware") ? "virus"
+							  : "fraud";
+	const char *from = jstr_of(j, "from");
+	const char *at = strrchr(from, '@');
+	char dom[256] = "";
+	if (at)
+		snprintf(dom, sizeof dom, "%s", at + 1);
+	dom[strcspn(dom, "> \r\n")] = '\0';
+	a->n++;
+	char inner[120];
+	snprintf(inner, sizeof inner, "=_shield_arf_%s_%d", a->b->ticket, a->n);
+	struct buf m = BUF_INIT(MAX_MESSAGE);
+	char hdr[600];
+	snprintf(hdr, sizeof hdr, "%s", a->x->org);
+	mime_encode_header(&m, "From", hdr);
+	m.len -= 2; /* the display name was encoded alone: append the address */
+	m.data[m.len] = '\0';
+	buf_adds(&m, " <");
+	add_crlf_clean(&m, a->x->from);
+	buf_adds(&m, ">\r\nTo: ");
+	add_crlf_clean(&m, a->b->address);
+	buf_adds(&m, "\r\n");
+	snprintf(hdr, sizeof hdr, "[%s] Abuse report: %s mail from %s", a->b->ticket, verdict,
+		 r->origin_ip);
+	mime_encode_header(&m, "Subject", hdr);
+	time_t ct = (time_t)a->b->created_at;
+	struct tm tm;
+	gmtime_r(&ct, &tm);
+	char date[64];
+	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	buf_printf(&m, "Date: %s\r\n", date);
+	buf_printf(&m, "Message-ID: <arf-%lld.%s@%s>\r\n", (long long)r->id, a->b->ticket,
+		   a->x->from_domain);
+	buf_adds(&m, "Auto-Submitted: auto-generated\r\nMIME-Version: 1.0\r\n");
+	buf_printf(&m,
+		   "Content-Type: multipart/report; report-type=feedback-report;\r\n"
+		   " boundary=\"%s\"\r\n\r\n",
+		   inner);
+	buf_printf(&m, "--%s\r\nContent-Type: text/plain; charset=us-ascii\r\n\r\n", inner);
+	buf_printf(&m,
+		   "This is an abuse report (RFC 5965) about a mail judged %s. Your network\r\n"
+		   "handed it to its recipient's mail system from %s; the recipient reported\r\n"
+		   "it to us (report %lld, ticket %s). The headers below are as we read them,\r\n"
+		   "with the recipient's address redacted.\r\n\r\n",
+		   verdict, r->origin_ip, (long long)r->id, a->b->ticket);
+	buf_printf(&m, "--%s\r\nContent-Type: message/feedback-report\r\n\r\n", inner);
+	buf_printf(&m, "Feedback-Type: %s\r\nUser-Agent: Shield/0.1\r\nVersion: 1\r\n", ftype);
+	const char *rp = jstr_of(j, "return_path");
+	if (*rp) {
+		buf_adds(&m, "Original-Mail-From: <");
+		add_crlf_clean(&m, rp);
+		buf_adds(&m, ">\r\n");
+	}
+	/* the mail's Date as RFC 5322 wants it (the result keeps ISO 8601) */
+	const char *iso_date = jstr_of(j, "date");
+	char mdate[64] = "";
+	int64_t mt;
+	if (*iso_date && feed_parse_time(iso_date, strlen(iso_date), &mt) == 0) {
+		time_t tt = (time_t)mt;
+		struct tm mtm;
+		if (gmtime_r(&tt, &mtm))
+			strftime(mdate, sizeof mdate, "%a, %d %b %Y %H:%M:%S +0000", &mtm);
+	}
+	if (*mdate)
+		buf_printf(&m, "Arrival-Date: %s\r\n", mdate);
+	buf_printf(&m, "Source-IP: %s\r\nIncidents: 1\r\n", r->origin_ip);
+	if (dom[0]) {
+		buf_adds(&m, "Reported-Domain: ");
+		add_crlf_clean(&m, dom);
+		buf_adds(&m, "\r\n");
+	}
+	size_t i;
+	json_t *u;
+	int nu = 0;
+	json_array_foreach(json_object_get(j, "urls"), i, u)
+	{
+		const char *url = jstr_of(u, "url");
+		int ascii = *url != '\0';
+		for (const unsigned char *q = (const unsigned char *)url; *q && ascii; q++)
+			ascii = *q > 0x20 && *q < 0x7f;
+		if (!ascii || nu >= MAX_ARF_URIS)
+			continue;
+		buf_adds(&m, "Reported-URI: ");
+		buf_adds(&m, url);
+		buf_adds(&m, "\r\n");
+		nu++;
+	}
+	buf_printf(&m, "\r\n--%s\r\nContent-Type: text/rfc822-headers; charset=us-ascii\r\n\r\n",
+		   inner);
+	json_t *hop;
+	json_array_foreach(json_object_get(j, "received"), i, hop)
+	{
+		char line[900];
+		snprintf(line, sizeof line, "from %s ([%s]) by %s with %s; %s",
+			 jstr_of(hop, "from"), jstr_of(hop, "ip"), jstr_of(hop, "by"),
+			 jstr_of(hop, "with"), jstr_of(hop, "date"));
+		arf_header(&m, "Received", line);
+	}
+	if (*rp) {
+		snprintf(hdr, sizeof hdr, "<%s>", rp);
+		arf_header(&m, "Return-Path", hdr);
+	}
+	arf_header(&m, "From", from);
+	buf_adds(&m, "To: redacted@redacted.invalid\r\n");
+	arf_header(&m, "Subject", jstr_of(j, "subject"));
+	arf_header(&m, "Date", mdate);
+	const char *mid = jstr_of(j, "message_id");
+	if (*mid && !strchr(mid, '<')) {
+		snprintf(hdr, sizeof hdr, "<%s>", mid);
+		mid = hdr;
+	}
+	arf_header(&m, "Message-ID", mid);
+	buf_printf(&m, "\r\n--%s--\r\n", inner);
+	json_decref(j);
+	/* the ARF message as one more part of the batch */
+	buf_printf(a->out,
+		   "\r\nContent-Type: message/rfc822; name=\"%s-arf-%d.eml\"\r\n"
+		   "Content-Disposition: attachment; filename=\"%s-arf-%d.eml\"\r\n\r\n",
+		   a->b->ticket, a->n, a->b->ticket, a->n);
+	buf_add(a->out, m.data, m.len);
+	buf_printf(a->out, "\r\n--%s", a->boundary);
+	buf_release(&m);
 	return 0;
 }
 
@@ -487,6 +673,19 @@ static int render_batch(struct store *st, const struct send_opts *o, const char 
 		   b->ticket, b->ticket);
 	add_base64(msg, x.csv.data, x.csv.len);
 	buf_printf(msg, "\r\n--%s", boundary);
+	/* ARF for the reported mails behind the batch's origin incidents */
+	struct arf arf = {&x, b, msg, boundary, 0};
+	for (int i = 0; i < x.narf_ip && arf.n < MAX_ARF_PARTS; i++) {
+		if (store_reports_by_origin(st, x.arf_ip[i], MAX_ARF_PARTS - arf.n, arf_report,
+					    &arf) != STORE_OK) {
+			snprintf(why, wl, "reading reports: %s", store_notify_errmsg(st));
+			buf_release(&text);
+			buf_release(&x.csv);
+			buf_release(&x.xarf);
+			buf_release(msg);
+			return -1;
+		}
+	}
 	if (x.nxarf) {
 		buf_adds(msg, "\r\n");
 		struct buf xr = BUF_INIT(MAX_MESSAGE);

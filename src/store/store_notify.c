@@ -59,6 +59,10 @@ static const char *const notify_steps[] = {
     "ALTER TABLE incident_block ADD COLUMN pack_off INTEGER;"
     "ALTER TABLE incident_block ADD COLUMN pack_len INTEGER;"
     "ALTER TABLE incident_block ADD COLUMN pack_sum INTEGER;",
+    /* 4: ARF reports find the mails of an origin IP (store_reports_by_origin);
+     * the core's report table, indexed for this component's query */
+    "CREATE INDEX IF NOT EXISTS report_origin ON report(origin_ip)"
+    " WHERE origin_ip IS NOT NULL;",
 };
 
 static int fail(struct store *st, const char *what)
@@ -246,6 +250,74 @@ int store_feed_file_add(struct store *st, const char *sha256, const char *path, 
 	sqlite3_bind_int64(s, 8, first_incident);
 	sqlite3_bind_int64(s, 9, max_time);
 	return done(st, s);
+}
+
+int store_feed_mark(struct store *st, const char *prefix, int64_t *to)
+{
+	*to = 0;
+	sqlite3_stmt *s = prep(st, "SELECT path FROM feed_file WHERE substr(path, 1, ?2) = ?1");
+	if (!s)
+		return fail(st, "feed_file");
+	size_t pl = strlen(prefix);
+	sqlite3_bind_text(s, 1, prefix, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(s, 2, (int64_t)pl);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		const char *p = col(s, 0), *dash = strrchr(p + pl, '-');
+		long long v = dash ? strtoll(dash + 1, NULL, 10) : 0;
+		if (v > *to)
+			*to = v;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_DONE ? STORE_OK : fail(st, "feed_file");
+}
+
+int store_reports_after(struct store *st, int64_t after, report_event_cb cb, void *ctx)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, created_at, origin_ip, verdict, result FROM report"
+				   " WHERE id > ?1 ORDER BY id");
+	if (!s)
+		return fail(st, "reports");
+	sqlite3_bind_int64(s, 1, after);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct report_event_row r = {
+		    sqlite3_column_int64(s, 0),
+		    col(s, 1),
+		    sqlite3_column_type(s, 2) == SQLITE_NULL ? NULL : col(s, 2),
+		    sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : col(s, 3),
+		    col(s, 4),
+		};
+		if (cb(ctx, &r))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, "reports");
+}
+
+int store_reports_by_origin(struct store *st, const char *ip, int limit, report_event_cb cb,
+			    void *ctx)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, created_at, origin_ip, verdict, result FROM report"
+				   " WHERE origin_ip = ?1 ORDER BY id DESC LIMIT ?2");
+	if (!s)
+		return fail(st, "reports");
+	sqlite3_bind_text(s, 1, ip, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, limit);
+	int rc;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
+		struct report_event_row r = {
+		    sqlite3_column_int64(s, 0),
+		    col(s, 1),
+		    col(s, 2),
+		    sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : col(s, 3),
+		    col(s, 4),
+		};
+		if (cb(ctx, &r))
+			break;
+	}
+	sqlite3_finalize(s);
+	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, "reports");
 }
 
 /* ---- incidents ---- */

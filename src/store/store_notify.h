@@ -60,6 +60,27 @@ int store_feed_file_seen(struct store *st, const char *sha256, int64_t *loaded_a
 int store_feed_file_add(struct store *st, const char *sha256, const char *path, const char *source,
 			long lines, long events, long bad, int64_t first_incident,
 			int64_t max_time);
+/* store_feed_mark - inputs that are not files are recorded in feed_file
+ * under a name "<prefix>FROM-TO" ("reports:1-250": report ids); the
+ * highest TO of the rows with this prefix, 0 when there is none. */
+int store_feed_mark(struct store *st, const char *prefix, int64_t *to);
+
+/* Reports as a source of events (feed/reports.h): those with id > after,
+ * in id order, with what the feed needs of them. */
+struct report_event_row {
+	int64_t id;
+	const char *created_at; /* ISO 8601 UTC */
+	const char *origin_ip;	/* NULL when none was found */
+	const char *verdict;	/* NULL when not judged */
+	const char *json;	/* the stored result object (urls) */
+};
+typedef int (*report_event_cb)(void *ctx, const struct report_event_row *r);
+int store_reports_after(struct store *st, int64_t after, report_event_cb cb, void *ctx);
+/* store_reports_by_origin - the newest reports (at most limit) whose
+ * origin IP is ip (canonical text), newest first: the mails an ARF report
+ * about that IP describes. */
+int store_reports_by_origin(struct store *st, const char *ip, int limit, report_event_cb cb,
+			    void *ctx);
 
 struct incident_row {
 	int64_t id;
