@@ -10,11 +10,14 @@
  * found are ranked by the kinds of keys they share and the best
  * MAX_CANDIDATES are scored against their text exemplars (MinHash) and the
  * shared keys (score()). The report joins the best candidate scoring at
- * least JOIN_SCORE. Analyst pins (campaign_pin) override all of this.
+ * least JOIN_SCORE; when it also clearly matches a second one, the two
+ * are merged (bridge_pick(), bridge_merge()). Analyst pins (campaign_pin)
+ * override all of this.
  *
  * Cost per report is therefore bounded by CF_MAX_KEYS * KEY_FANOUT index
- * rows, MAX_CANDIDATES campaign rows and a constant number of writes,
- * whatever the store holds (B-tree lookups aside).
+ * rows, MAX_CANDIDATES campaign rows and a constant number of writes
+ * (a bridge: BRIDGE_MAX members), whatever the store holds (B-tree
+ * lookups aside).
  *
  * Time: wall clock at ingest; with --replay, the Date of each report as set
  * by campaign_set_clock() (else the message's own Date).
@@ -43,10 +46,17 @@
 #define SUBJ_SPECIFIC 4	    /* words: a subject this long is rarely shared by chance */
 #define SUBJ_SPECIFIC_W 0.5 /* its weight (a short one: 0.3) */
 #define CONTENT_MIN 0.15    /* text agreement below this, and no subject: penalty */
-#define TEXT_FULL 24	    /* shingles for full confidence in a text match */
-#define MAX_TOP_IND 32	    /* indicator counters kept per campaign */
-#define MAX_SUBJECTS 5	    /* sample subjects kept per campaign */
-#define MAX_MERGE_HOPS 16   /* merged_into chain followed */
+#define LURE_PENALTY 0.2    /* ... of this much (another lure on the same infrastructure) */
+/* A report that clears this against two campaigns bridges them (see
+ * bridge_pick()): it would still join each of them if it were another
+ * lure on the same infrastructure, so both joins are clear of the margin
+ * in which one lure is told from another. */
+#define BRIDGE_SCORE (JOIN_SCORE + LURE_PENALTY)
+#define BRIDGE_MAX 64	  /* reports: a bridge moves at most this many (the smaller side) */
+#define TEXT_FULL 24	  /* shingles for full confidence in a text match */
+#define MAX_TOP_IND 32	  /* indicator counters kept per campaign */
+#define MAX_SUBJECTS 5	  /* sample subjects kept per campaign */
+#define MAX_MERGE_HOPS 16 /* merged_into chain followed */
 /* Cache sizes bound ingest memory (the 1 GB mbox must stay under 100 MB
  * peak RSS): 2^18 key slots of 88 bytes are 23 MB, and a full cache is
  * emptied, not grown (later lookups go to the store's index). */
@@ -778,7 +788,7 @@ static double score(const struct cfeat *f, const struct campaign_rec *c, unsigne
 	/* shared infrastructure with a different message (text and subject
 	 * both disagree): another lure of the same operator, not this one */
 	if (text >= 0 && text * conf < CONTENT_MIN && !(kinds & (1u << CK_SUBJ)))
-		s -= 0.2;
+		s -= LURE_PENALTY;
 	if (brand && cbrand)
 		s += strcmp(brand, cbrand) ? -0.3 : 0.1;
 	return s;
@@ -804,14 +814,111 @@ static int cmp_cand(const void *a, const void *b)
 	return x->rank < y->rank ? 1 : x->rank > y->rank ? -1 : (x->id < y->id) - (x->id > y->id);
 }
 
-/* choose - the campaign for f (0: a new one); *common marks keys not to
- * index. Loads the chosen campaign into *c. */
+/* A scored candidate, kept for bridge_pick(). */
+struct scored {
+	int64_t id; /* live campaign */
+	unsigned kinds;
+	double s;
+	long reports;
+	int64_t pin;
+	uint64_t brand; /* chash of the majority brand, 0: none */
+	int land_conflict;
+};
+
+#define INFRA_KINDS ((1u << CK_LAND) | (1u << CK_HOST) | (1u << CK_SENDER))
+#define LURE_KINDS ((1u << CK_MSG) | (1u << CK_ATTACH) | (1u << CK_SUBJ) | (1u << CK_BAND))
+
+/* land_hashes - hashes of the campaign's landing domains (its "domain:"
+ * indicators) into out (at most MAX_TOP_IND). */
+static int land_hashes(const json_t *agg, uint64_t *out)
+{
+	const char *k;
+	json_t *v;
+	int n = 0;
+	json_object_foreach(json_object_get(agg, "indicators"), k, v)
+	{
+		if (n < MAX_TOP_IND && !strncmp(k, "domain:", 7))
+			out[n++] = chash(CK_HOST, k + 7, strlen(k + 7));
+	}
+	return n;
+}
+
+/* lands_agree - the two campaigns do not send readers to different sites:
+ * one of them has no landing domain, or they share one. */
+static int lands_agree(struct campaign_engine *ce, int64_t a, int64_t b)
+{
+	uint64_t ha[MAX_TOP_IND], hb[MAX_TOP_IND];
+	/* one at a time: both may map to the same cache slot */
+	struct ccache_ent *e = ccache_load(ce, a);
+	if (!e)
+		return 0; /* unreadable: no merge on a guess */
+	int na = land_hashes(e->aggj, ha);
+	e = ccache_load(ce, b);
+	if (!e)
+		return 0;
+	int nb = land_hashes(e->aggj, hb);
+	if (!na || !nb)
+		return 1;
+	for (int i = 0; i < na; i++)
+		for (int j = 0; j < nb; j++)
+			if (ha[i] == hb[j])
+				return 1;
+	return 0;
+}
+
+/* bridge_pick - a second campaign that the report shows to be the same
+ * operation as the chosen one (sc[best]), 0 if none. An online clusterer
+ * that only ever joins the better of two matches keeps two halves of one
+ * campaign apart for good once they started separately (the first
+ * reports of a rotation looked different). A bridge needs, against both:
+ * a score of BRIDGE_SCORE; a match on the message itself (a text band or
+ * the subject template, or the same message or attachment), since shared
+ * infrastructure alone is what an operator's other lures have too; an
+ * infrastructure key of the report's own (landing URL or domain, sender
+ * domain; not a widespread one, see DF_WEAK) that both campaigns hold,
+ * since similar text alone is what copycats have too; no brand
+ * disagreement among the
+ * report and the two campaigns, and no landing conflict (report vs each
+ * campaign, and between the campaigns); neither campaign carries an
+ * analyst's pin (their merges and splits stand), and the smaller one has
+ * at most BRIDGE_MAX reports (bounded work; see bridge_merge()). */
+static int64_t bridge_pick(struct campaign_engine *ce, const struct scored *sc, int n, int best,
+			   uint64_t brand)
+{
+	const struct scored *c = &sc[best];
+	if (c->s < BRIDGE_SCORE || c->pin || c->land_conflict || !(c->kinds & LURE_KINDS) ||
+	    (brand && c->brand && brand != c->brand))
+		return 0;
+	int pick = -1;
+	for (int i = 0; i < n; i++) {
+		const struct scored *o = &sc[i];
+		if (i == best || o->id == c->id || o->s < BRIDGE_SCORE || o->pin ||
+		    o->land_conflict || !(o->kinds & LURE_KINDS) ||
+		    !(c->kinds & o->kinds & INFRA_KINDS))
+			continue;
+		if ((brand && o->brand && brand != o->brand) ||
+		    (c->brand && o->brand && c->brand != o->brand))
+			continue;
+		if ((c->reports < o->reports ? c->reports : o->reports) > BRIDGE_MAX)
+			continue;
+		if (pick < 0 || o->s > sc[pick].s)
+			pick = i;
+	}
+	if (pick < 0 || !lands_agree(ce, c->id, sc[pick].id))
+		return 0;
+	return sc[pick].id;
+}
+
+/* choose - the campaign for f (0: a new one) and, in *bridge, another
+ * live campaign the report shows to be the same one (0: none; see
+ * bridge_pick()); *common marks keys not to index. */
 static int choose(struct campaign_engine *ce, const struct cfeat *f, const char *brand, int64_t pin,
-		  int *common, struct campaign_rec *c, int64_t *chosen)
+		  int *common, int64_t *chosen, int64_t *bridge)
 {
 	struct cand cand[MAX_CAND];
 	int nc = 0;
 	*chosen = 0;
+	*bridge = 0;
 	for (int k = 0; k < f->nkeys; k++) {
 		int64_t ids[KEY_FANOUT];
 		int n = 0;
@@ -844,7 +951,9 @@ static int choose(struct campaign_engine *ce, const struct cfeat *f, const char 
 	}
 	if (nc > 1)
 		qsort(cand, (size_t)nc, sizeof *cand, cmp_cand);
-	double best = 0;
+	struct scored sc[MAX_CANDIDATES];
+	int ns = 0, best = -1;
+	uint64_t bh = brand ? chash(0, brand, strlen(brand)) : 0;
 	for (int i = 0; i < nc && i < MAX_CANDIDATES; i++) {
 		struct campaign_rec r;
 		if (load_live(ce, cand[i].id, &r) < 0)
@@ -853,20 +962,31 @@ static int choose(struct campaign_engine *ce, const struct cfeat *f, const char 
 			campaign_rec_release(&r);
 			continue;
 		}
+		/* keys indexed before a merge name the campaign merged away:
+		 * the live campaign is scored once, on all its shared keys */
+		int j;
+		for (j = 0; j < ns && sc[j].id != r.id; j++)
+			;
+		if (j == ns)
+			sc[ns++] = (struct scored){.id = r.id, .kinds = 0};
+		sc[j].kinds |= cand[i].kinds;
 		/* load_live() just cached r: its entry holds the majority brand */
 		const struct ccache_ent *e = ccache_get(ce, r.id);
-		double s = score(f, &r, cand[i].kinds, brand, e && e->brand[0] ? e->brand : NULL,
-				 e && e->has_land);
-		if (s >= JOIN_SCORE && s > best && (!*chosen || r.id != c->id)) {
-			if (*chosen)
-				campaign_rec_release(c);
-			best = s;
-			*c = r;
-			*chosen = r.id;
-		} else {
-			campaign_rec_release(&r);
-		}
+		const char *cbrand = e && e->brand[0] ? e->brand : NULL;
+		sc[j].s = score(f, &r, sc[j].kinds, brand, cbrand, e && e->has_land);
+		sc[j].reports = r.reports;
+		sc[j].pin = r.pin;
+		sc[j].brand = cbrand ? chash(0, cbrand, strlen(cbrand)) : 0;
+		sc[j].land_conflict =
+		    f->nland && e && e->has_land && !(sc[j].kinds & (1u << CK_HOST));
+		if (sc[j].s >= JOIN_SCORE && (best < 0 || sc[j].s > sc[best].s))
+			best = j;
+		campaign_rec_release(&r);
 	}
+	if (best < 0)
+		return 0;
+	*chosen = sc[best].id;
+	*bridge = bridge_pick(ce, sc, ns, best, bh);
 	return 0;
 }
 
@@ -991,6 +1111,120 @@ static int64_t report_time(struct campaign_engine *ce, const struct result *r)
 	return (int64_t)time(NULL);
 }
 
+/* merge_exemplars - add the text exemplars of b to a: into free slots,
+ * unless a near copy is there; when a is full, b's first one takes the last
+ * slot (the one that follows the newest variant), so both halves of the
+ * merged campaign keep a text to be matched against. */
+static void merge_exemplars(struct campaign_rec *a, const struct campaign_rec *b)
+{
+	size_t nb = b->exlen / (4 * CF_MH);
+	for (size_t i = 0; i < nb; i++) {
+		uint32_t x[CF_MH];
+		memcpy(x, b->ex + i * 4 * CF_MH, sizeof x);
+		size_t na = a->exlen / (4 * CF_MH);
+		int dup = 0;
+		for (size_t k = 0; k < na && !dup; k++) {
+			uint32_t y[CF_MH];
+			memcpy(y, a->ex + k * 4 * CF_MH, sizeof y);
+			dup = cfeat_jaccard(x, y) >= 0.85;
+		}
+		if (dup)
+			continue;
+		if (na < MAX_EXEMPLARS) {
+			memcpy(a->ex + na * 4 * CF_MH, x, sizeof x);
+			a->exlen += 4 * CF_MH;
+		} else if (i == 0) {
+			memcpy(a->ex + (MAX_EXEMPLARS - 1) * 4 * CF_MH, x, sizeof x);
+		}
+	}
+}
+
+struct fold_ctx {
+	struct campaign_engine *ce;
+	struct ccache_ent *into;
+	int failed;
+};
+
+/* fold_member - one member of a campaign merged away: its hour and its
+ * display info now count for the campaign it joined. */
+static int fold_member(void *ctx, const struct campaign_member_row *m)
+{
+	struct fold_ctx *fc = ctx;
+	json_error_t je;
+	json_t *info = m->info ? json_loads(m->info, 0, &je) : NULL;
+	agg_fold(fc->into->aggj, info);
+	json_decref(info);
+	if (store_campaign_hour_add(fc->ce->sc, fc->into->rec.id, m->t / 3600, 1) < 0)
+		fc->failed = 1;
+	return fc->failed;
+}
+
+/* bridge_merge - campaigns a and b are one (bridge_pick()): the smaller
+ * joins the larger (ties: the older one stays, so the id analysts have
+ * seen survives), which is returned in *into. Unlike an analyst's merge
+ * nothing is pinned (a later analyst decision may still split them) and
+ * nothing is re-indexed: b's keys lead to the merged campaign through
+ * merged_into, as they do after campaign_merge(). Work is bounded by the
+ * smaller side (at most BRIDGE_MAX members read and moved). Logged in the
+ * decision log, so an analyst can see why a campaign went away. */
+static int bridge_merge(struct campaign_engine *ce, int64_t a, int64_t b, const char *message_sha,
+			int64_t *into)
+{
+	struct ccache_ent *ea = ccache_load(ce, a);
+	long na = ea ? ea->rec.reports : 0;
+	struct ccache_ent *eb = ccache_load(ce, b);
+	if (!ea || !eb)
+		return -1;
+	if (eb->rec.reports > na || (eb->rec.reports == na && b < a)) {
+		int64_t tmp = a;
+		a = b;
+		b = tmp;
+		eb = ccache_load(ce, b);
+		if (!eb)
+			return -1;
+	}
+	/* b first, by value: a and b may share a cache slot */
+	struct campaign_rec from = eb->rec;
+	int from_land = eb->has_land;
+	from.merged_into = a;
+	from.agg = agg_dump(eb->aggj);
+	int rc = store_campaign_update(ce->sc, &from);
+	free(from.agg);
+	from.agg = NULL;
+	if (rc < 0)
+		return -1;
+	eb->rec.merged_into = a;
+	ea = ccache_load(ce, a);
+	if (!ea)
+		return -1;
+	struct fold_ctx fc = {ce, ea, 0};
+	if (store_campaign_members_each(ce->sc, b, fold_member, &fc) < 0 || fc.failed ||
+	    store_campaign_reset_derived(ce->sc, b) < 0 ||
+	    store_campaign_member_move(ce->sc, b, a, NULL) < 0)
+		return -1;
+	struct campaign_rec *cr = &ea->rec;
+	cr->reports += from.reports;
+	if (from.first_seen < cr->first_seen)
+		cr->first_seen = from.first_seen;
+	if (from.last_seen > cr->last_seen)
+		cr->last_seen = from.last_seen;
+	/* one operation is alerted once */
+	if (from.alerted_at && (!cr->alerted_at || from.alerted_at < cr->alerted_at))
+		cr->alerted_at = from.alerted_at;
+	merge_exemplars(cr, &from);
+	ea->complete = 0; /* b's member times are not in recent[]: ask the store */
+	ea->has_land |= from_land;
+	if (!agg_major(ea->aggj, "brands", ea->brand, sizeof ea->brand))
+		ea->brand[0] = '\0';
+	char detail[160];
+	snprintf(detail, sizeof detail, "bridge: merge %lld into %lld (report %.16s matched both)",
+		 (long long)b, (long long)a, message_sha ? message_sha : "");
+	if (store_campaign_decision(ce->sc, "bridge", detail) < 0)
+		return -1;
+	*into = a;
+	return 0;
+}
+
 /* place - cluster one report given its features; shared by ingest and
  * re-clustering. info is the member's record (info_text its JSON text, as
  * stored); sets *cid, and *alerted when this report raised its campaign's
@@ -1002,7 +1236,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 	struct campaign_rec c;
 	struct ccache_ent *e = NULL;
 	int common[CF_MAX_KEYS] = {0};
-	int64_t pin = 0, chosen = 0;
+	int64_t pin = 0, chosen = 0, bridge = 0;
 	*alerted = 0;
 	int prc = ce->has_pins ? store_campaign_pin_get(ce->sc, message_sha, &pin) : STORE_DUP;
 	if (prc < 0)
@@ -1016,8 +1250,12 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 			chosen = c.id;
 	} else {
 		pin = 0;
-		if (choose(ce, f, brand, 0, common, &c, &chosen) < 0)
+		if (choose(ce, f, brand, 0, common, &chosen, &bridge) < 0)
 			return -1;
+		if (bridge && bridge_merge(ce, chosen, bridge, message_sha, &chosen) < 0) {
+			caches_reset(ce); /* the caller rolls back */
+			return -1;
+		}
 	}
 	if (!chosen) {
 		memset(&c, 0, sizeof c);

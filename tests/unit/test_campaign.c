@@ -5,7 +5,9 @@
  * shared infrastructure does not glue, alerts once, merge and split),
  * decoration links (verified organisations) and the landing-domain choice,
  * links to the sender's own domain (not a landing site),
- * and lures that only share infrastructure or a kit placeholder text.
+ * lures that only share infrastructure or a kit placeholder text, and a
+ * report that bridges two halves of one campaign (unless an analyst
+ * decided about one of them).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -231,6 +233,84 @@ static void t_lures(struct test_state *t)
 	free(err);
 }
 
+#define LURE_AV                                                                                    \
+	"Dear customer, your antivirus licence expired today and your computer "                   \
+	"is no longer protected against viruses and identity theft. Renew now "                    \
+	"with a discount of 70 percent before midnight, customer number 48213."
+#define LURE_AV2                                                                                   \
+	"Weekly garden tips: prune the roses after flowering, water the lawn early "               \
+	"in the morning and cover the young plants when frost is announced."
+
+/* bridge_run - two campaigns of one operation that started apart (the
+ * same sender domain; one with the lure's text and no link, the other
+ * with another text, the lure's later subject and a landing site), then
+ * a report with the text of the first and the subject and landing of the
+ * second. pin_first: an analyst merged another campaign into the first
+ * beforehand. Sets the campaign ids of the first, second and bridging
+ * report. */
+static void bridge_run(struct test_state *t, int pin_first, long long out[3])
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		store_close(st);
+		free(err);
+		return;
+	}
+	char sha[65];
+	struct result *r;
+	for (int i = 0; i < 2; i++) {
+		snprintf(sha, sizeof sha, "%064d", 400 + i);
+		r = mk(sha, "renew@av-notice.top", "Your antivirus licence expired today", LURE_AV,
+		       NULL, NULL);
+		CHECK(t, campaign_assign(ce, r) == 0);
+		out[0] = r->campaign_id;
+		result_free(r);
+	}
+	if (pin_first) {
+		snprintf(sha, sizeof sha, "%064d", 410);
+		char body[512];
+		snprintf(body, sizeof body, OTHER, "Eva", 5);
+		r = mk(sha, "shop@garden.top", "Garden sale", body, NULL, NULL);
+		CHECK(t, campaign_assign(ce, r) == 0);
+		char why[256];
+		CHECK(t, campaign_merge(ce, out[0], r->campaign_id, why, sizeof why) == 0);
+		result_free(r);
+	}
+	snprintf(sha, sizeof sha, "%064d", 420);
+	r = mk(sha, "keep@av-notice.top", "Last call to keep your protection", LURE_AV2,
+	       "https://renew-av.top/pay/k3j9x1", "renew-av.top");
+	CHECK(t, campaign_assign(ce, r) == 0);
+	out[1] = r->campaign_id;
+	result_free(r);
+	snprintf(sha, sizeof sha, "%064d", 430);
+	r = mk(sha, "last@av-notice.top", "Last call to keep your protection", LURE_AV,
+	       "https://renew-av.top/pay/p8q2w7", "renew-av.top");
+	CHECK(t, campaign_assign(ce, r) == 0);
+	out[2] = r->campaign_id;
+	result_free(r);
+	campaign_engine_free(ce);
+	store_close(st);
+	free(err);
+}
+
+/* t_bridge - a report that clearly matches two live campaigns of one
+ * operation merges them (the smaller into the larger); an analyst's
+ * decision about one of them stops that. */
+static void t_bridge(struct test_state *t)
+{
+	long long id[3] = {0, 0, 0};
+	bridge_run(t, 0, id);
+	CHECK(t, id[0] > 0 && id[1] > 0 && id[0] != id[1]); /* they started apart */
+	CHECK(t, id[2] == id[0]); /* bridged: the one-report campaign joined the larger */
+	bridge_run(t, 1, id);
+	CHECK(t, id[0] != id[1]);
+	CHECK(t, id[2] == id[1]); /* the pinned campaign is left alone: best match only */
+}
+
 static void t_engine(struct test_state *t)
 {
 	char *err = NULL;
@@ -292,5 +372,6 @@ int main(void)
 	RUN(&t, t_decoration);
 	RUN(&t, t_self_links);
 	RUN(&t, t_lures);
+	RUN(&t, t_bridge);
 	return TEST_SUMMARY(&t);
 }
