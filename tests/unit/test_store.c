@@ -1,11 +1,12 @@
 /* test_store.c - the SQLite store: migrations, raw round trip, duplicates,
  * shared messages, indicator counts, clear errors. */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "extract/result.h"
 #include "extract/attach.h"
+#include "extract/result.h"
 #include "store/store.h"
 #include "test.h"
 
@@ -193,6 +194,22 @@ static void newer_schema_refused(struct test_state *t)
 					  "SYNTAX ERROR"};
 	CHECK(t, store_migrate(st, "unit", bad, 3) == STORE_ERR);
 	CHECK(t, strstr(store_errmsg(st), "version 3") != NULL);
+	/* the pending steps are one transaction: a failing step takes the
+	 * ones before it back, and the version stays where it was */
+	static const char *const up[] = {"CREATE TABLE t1(x)", "CREATE TABLE t2(x)",
+					 "CREATE TABLE t3(x)", "SYNTAX ERROR"};
+	CHECK(t, store_migrate(st, "unit", up, 4) == STORE_ERR);
+	sqlite3_stmt *q = NULL;
+	sqlite3_prepare_v2(store_sqlite(st),
+			   "SELECT (SELECT count(*) FROM sqlite_master WHERE name='t3'),"
+			   " (SELECT version FROM schema_version WHERE component='unit')",
+			   -1, &q, NULL);
+	CHECK(t, q && sqlite3_step(q) == SQLITE_ROW && sqlite3_column_int(q, 0) == 0 &&
+		     sqlite3_column_int(q, 1) == 2);
+	sqlite3_finalize(q);
+	static const char *const three[] = {"CREATE TABLE t1(x)", "CREATE TABLE t2(x)",
+					    "CREATE TABLE t3(x)"};
+	CHECK(t, store_migrate(st, "unit", three, 3) == 0);
 	store_close(st);
 }
 
