@@ -136,4 +136,37 @@
 #define REGISTRY_MAX_ENTRIES 20000u
 #define REGISTRY_MAX_LIST 256u
 
+/* ---- IP-event feeds and notifications (src/feed, src/notify) ---------- */
+
+/* A feed line: Shadowserver lines are a few hundred bytes; a longer one is
+ * reported and skipped, never buffered whole. */
+#define FEED_MAX_LINE (256u * 1024u)
+/* Bytes of a type, source or TLP label after reduction to [a-z0-9._:-]. */
+#define FEED_MAX_LABEL 64u
+/* Distinct labels (types, sources and TLP values together) in one run: an
+ * incident keeps its label ids in 16 and 13 bits (feed.c, struct inc), and
+ * a hostile feed can make a label of every line; the last id is "other". */
+#define FEED_MAX_LABELS 8191u
+/* Event times: an incident keeps them as unsigned 32-bit seconds, so
+ * 1970-2106; a line outside is reported and skipped. */
+#define FEED_MIN_TIME 0LL
+#define FEED_MAX_TIME 4294967295LL
+/* Addresses one report gives (origin IP and IP hosts of its links): a
+ * phish has a few; a report listing hundreds must not flood one AS. */
+#define FEED_REPORT_MAX_IPS 16
+/* Blocklist host names resolved per `feed --resolve` run (each a DNS
+ * query through the system resolver, seconds each when it times out) and
+ * public addresses kept per name. */
+#define FEED_MAX_RESOLVE 5000
+#define FEED_RESOLVE_ADDRS 4
+/* A notification mail as rendered and stored (its incidents' CSV). */
+#define NOTIFY_MAX_MESSAGE (64u * 1024u * 1024u)
+/* XARF attachments per mail: an abuse desk tool parses each one; above
+ * this the CSV alone carries the incidents. */
+#define NOTIFY_MAX_XARF_PARTS 500
+/* ARF reports (RFC 5965) per batch, one per reported mail behind its
+ * "-origin" incidents, and Reported-URI fields per report. */
+#define NOTIFY_MAX_ARF_PARTS 20
+#define NOTIFY_MAX_ARF_URIS 10
+
 #endif

@@ -22,7 +22,7 @@
  * the incident would still span at most the window; otherwise it opens
  * a new incident. Events joining an incident already notified are
  * counted on it and do not cause a new notification.
- * No global state; every limit is in feed.h.
+ * No global state; every limit is in common/limits.h.
  */
 #include "feed/feed.h"
 

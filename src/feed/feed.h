@@ -5,9 +5,10 @@
  *
  * Ownership: a struct feed_event's strings point into the line being
  * parsed and are valid only during the callback / until the next line.
- * Limits: lines above FEED_MAX_LINE are reported and skipped; types,
- * sources and TLP labels are cut to FEED_MAX_LABEL bytes and reduced to
- * [a-z0-9._:-] so they are safe in mail, CSV and file names; a run keeps
+ * Limits (common/limits.h): lines above FEED_MAX_LINE are reported and
+ * skipped; types, sources and TLP labels are cut to FEED_MAX_LABEL bytes
+ * and reduced to [a-z0-9._:-] so they are safe in mail, CSV and file
+ * names; a run keeps
  * at most FEED_MAX_LABELS distinct labels (types, sources and TLP values
  * together) and counts the rest as "other" (reported). Event times must
  * fall in FEED_MIN_TIME..FEED_MAX_TIME (1970-2106): a line outside is
@@ -25,17 +26,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "common/limits.h"
 #include "enrich/asn.h"
 
-#define FEED_MAX_LINE (256u * 1024u)
-#define FEED_MAX_LABEL 64u
 #define FEED_DEFAULT_WINDOW 86400L
-/* an incident keeps its label ids in 13 bits and its times as unsigned
- * 32-bit seconds (feed.c, struct inc): 32 bytes an incident instead of 64,
- * which a million-event feed pays for in fresh pages */
-#define FEED_MAX_LABELS 8191u
-#define FEED_MIN_TIME 0LL
-#define FEED_MAX_TIME 4294967295LL
 
 /* FEED_EVENTS: events handed over by feed_run_events, not parsed */
 enum feed_format { FEED_UNKNOWN = 0, FEED_CSV, FEED_IPLIST, FEED_JSONL, FEED_EVENTS };

@@ -21,8 +21,9 @@
  * at the listing's last sighting; listings are read once per sighting
  * ("blocklist:FROM-TO", last_seen times).
  * Ownership: the events are the caller's (feed_report_events_free).
- * Limits: FEED_REPORT_MAX_IPS addresses per report and FEED_MAX_RESOLVE
- * host names per run; what is left out is counted, not dropped silently.
+ * Limits (common/limits.h): FEED_REPORT_MAX_IPS addresses per report and
+ * FEED_MAX_RESOLVE host names per run; what is left out is counted, not
+ * dropped silently.
  */
 #ifndef SHIELD_FEED_REPORTS_H
 #define SHIELD_FEED_REPORTS_H
@@ -30,10 +31,6 @@
 #include <stdint.h>
 
 #include "feed/feed.h"
-
-#define FEED_REPORT_MAX_IPS 16
-#define FEED_MAX_RESOLVE 5000
-#define FEED_RESOLVE_ADDRS 4 /* addresses kept per host name */
 
 struct store;
 

@@ -33,6 +33,7 @@
 #include "cli/cli.h"
 #include "common/buf.h"
 #include "common/lazylib.h"
+#include "common/limits.h"
 #include "common/xalloc.h"
 #include "notify/contacts.h"
 #include "notify/plan.h"
@@ -45,14 +46,11 @@
 #define SHIELD_DATADIR "data"
 #endif
 
-#define MAX_MESSAGE (64u * 1024u * 1024u)
-/* XARF attachments per mail: an abuse desk tool parses each one; above
- * this the CSV alone carries the incidents. */
-#define MAX_XARF_PARTS 500
-/* ARF reports (RFC 5965) per batch: one per reported mail behind its
- * "-origin" incidents (reports about received mail, feed/reports.h) */
-#define MAX_ARF_PARTS 20
-#define MAX_ARF_URIS 10
+/* limits: common/limits.h */
+#define MAX_MESSAGE NOTIFY_MAX_MESSAGE
+#define MAX_XARF_PARTS NOTIFY_MAX_XARF_PARTS
+#define MAX_ARF_PARTS NOTIFY_MAX_ARF_PARTS
+#define MAX_ARF_URIS NOTIFY_MAX_ARF_URIS
 
 /* ---- encoding helpers ---- */
 
