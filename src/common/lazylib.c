@@ -18,7 +18,11 @@ static int load(void **dl, void *api, size_t apisz, const char *soname, const st
 		size_t n, char *why, size_t whylen)
 {
 	memset(api, 0, apisz);
-	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL);
+	/* RTLD_NODELETE: once loaded, a library stays for the process. ICU and
+	 * libcurl keep process-wide caches and state that are meant to live
+	 * as long as it (unloading left them unreachable: leaks under ASan),
+	 * and a library opened again later costs nothing then. */
+	void *h = dlopen(soname, RTLD_NOW | RTLD_LOCAL | RTLD_NODELETE);
 	if (!h) {
 		const char *e = dlerror();
 		snprintf(why, whylen, "cannot load %s: %s", soname, e ? e : "unknown error");

@@ -12,8 +12,9 @@
  * plan`, `shield asn` and the other short commands no longer pay for them.
  *
  * Ownership: each user keeps its own handle, filled by *_api_open and
- * released by *_api_close; the dynamic loader counts references, so a
- * second open in the process is cheap, and nothing here is global.
+ * released by *_api_close; nothing here is global. A library, once
+ * loaded, stays for the process (RTLD_NODELETE: ICU and libcurl keep
+ * process-wide state), so a second open is cheap.
  * Threads: a handle belongs to its owner; open and close may run on any
  * thread (dlopen is thread-safe).
  * Errors: *_api_open returns -1 and says in why which library or which

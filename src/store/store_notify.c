@@ -61,8 +61,7 @@ static const char *const notify_steps[] = {
     "ALTER TABLE incident_block ADD COLUMN pack_sum INTEGER;",
     /* 4: ARF reports find the mails of an origin IP (store_reports_by_origin);
      * the core's report table, indexed for this component's query */
-    "CREATE INDEX IF NOT EXISTS report_origin ON report(origin_ip)"
-    " WHERE origin_ip IS NOT NULL;",
+    "CREATE INDEX IF NOT EXISTS report_origin ON report(origin_ip) WHERE origin_ip IS NOT NULL;",
 };
 
 static int fail(struct store *st, const char *what)
