@@ -14,8 +14,8 @@ struct sym {
 
 /* load - open soname and fill every member named in syms; -1 and why on
  * the first failure (the library stays closed). */
-static int load(void **dl, void *api, size_t apisz, const char *soname, const struct sym *syms,
-		size_t n, char *why, size_t whylen)
+static int load(void *api, size_t apisz, const char *soname, const struct sym *syms, size_t n,
+		char *why, size_t whylen)
 {
 	memset(api, 0, apisz);
 	/* RTLD_NODELETE: once loaded, a library stays for the process. ICU and
@@ -40,9 +40,25 @@ static int load(void **dl, void *api, size_t apisz, const char *soname, const st
 		 * function pointer; memcpy says so without a cast warning */
 		memcpy((char *)api + syms[i].off, &f, sizeof f);
 	}
-	*dl = h;
+	memcpy(api, &h, sizeof h); /* every api struct starts with its handle */
 	return 0;
 }
+
+/* unload - close the handle at the start of api (RTLD_NODELETE keeps the
+ * library itself) and empty the struct */
+static void unload(void *api, size_t apisz)
+{
+	void *h;
+	memcpy(&h, api, sizeof h);
+	if (h)
+		dlclose(h);
+	memset(api, 0, apisz);
+}
+
+_Static_assert(offsetof(struct curl_api, dl) == 0 && offsetof(struct archive_api, dl) == 0 &&
+		   offsetof(struct icu_api, dl) == 0,
+	       "load() and unload() find the handle first");
+#define NSYMS(a) (sizeof(a) / sizeof *(a))
 
 #define CURL_SYM(m, fn)                                                                            \
 	{                                                                                          \
@@ -58,19 +74,12 @@ static const struct sym curl_syms[] = {
 
 int curl_api_open(struct curl_api *a, char *why, size_t whylen)
 {
-	void *dl = NULL;
-	if (load(&dl, a, sizeof *a, SHIELD_LIBCURL_SONAME, curl_syms,
-		 sizeof curl_syms / sizeof *curl_syms, why, whylen))
-		return -1;
-	a->dl = dl;
-	return 0;
+	return load(a, sizeof *a, SHIELD_LIBCURL_SONAME, curl_syms, NSYMS(curl_syms), why, whylen);
 }
 
 void curl_api_close(struct curl_api *a)
 {
-	if (a->dl)
-		dlclose(a->dl);
-	memset(a, 0, sizeof *a);
+	unload(a, sizeof *a);
 }
 
 #define AR_SYM(m, fn)                                                                              \
@@ -96,12 +105,7 @@ static const struct sym archive_syms[] = {
 
 int archive_api_open_from(struct archive_api *a, const char *soname, char *why, size_t whylen)
 {
-	void *dl = NULL;
-	if (load(&dl, a, sizeof *a, soname, archive_syms,
-		 sizeof archive_syms / sizeof *archive_syms, why, whylen))
-		return -1;
-	a->dl = dl;
-	return 0;
+	return load(a, sizeof *a, soname, archive_syms, NSYMS(archive_syms), why, whylen);
 }
 
 int archive_api_open(struct archive_api *a, char *why, size_t whylen)
@@ -111,9 +115,7 @@ int archive_api_open(struct archive_api *a, char *why, size_t whylen)
 
 void archive_api_close(struct archive_api *a)
 {
-	if (a->dl)
-		dlclose(a->dl);
-	memset(a, 0, sizeof *a);
+	unload(a, sizeof *a);
 }
 
 const struct archive_api *archive_lazy_get(struct archive_lazy *l)
@@ -146,17 +148,10 @@ static const struct sym icu_syms[] = {
 
 int icu_api_open(struct icu_api *a, char *why, size_t whylen)
 {
-	void *dl = NULL;
-	if (load(&dl, a, sizeof *a, SHIELD_LIBICU_SONAME, icu_syms,
-		 sizeof icu_syms / sizeof *icu_syms, why, whylen))
-		return -1;
-	a->dl = dl;
-	return 0;
+	return load(a, sizeof *a, SHIELD_LIBICU_SONAME, icu_syms, NSYMS(icu_syms), why, whylen);
 }
 
 void icu_api_close(struct icu_api *a)
 {
-	if (a->dl)
-		dlclose(a->dl);
-	memset(a, 0, sizeof *a);
+	unload(a, sizeof *a);
 }

@@ -271,13 +271,10 @@ int store_feed_mark(struct store *st, const char *prefix, int64_t *to)
 	return rc == SQLITE_DONE ? STORE_OK : fail(st, "feed_file");
 }
 
-int store_reports_after(struct store *st, int64_t after, report_event_cb cb, void *ctx)
+/* each_report_event - the rows of s (id, created_at, origin_ip, verdict,
+ * result) to cb; finalizes s */
+static int each_report_event(struct store *st, sqlite3_stmt *s, report_event_cb cb, void *ctx)
 {
-	sqlite3_stmt *s = prep(st, "SELECT id, created_at, origin_ip, verdict, result FROM report"
-				   " WHERE id > ?1 ORDER BY id");
-	if (!s)
-		return fail(st, "reports");
-	sqlite3_bind_int64(s, 1, after);
 	int rc;
 	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
 		struct report_event_row r = {
@@ -294,6 +291,16 @@ int store_reports_after(struct store *st, int64_t after, report_event_cb cb, voi
 	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, "reports");
 }
 
+int store_reports_after(struct store *st, int64_t after, report_event_cb cb, void *ctx)
+{
+	sqlite3_stmt *s = prep(st, "SELECT id, created_at, origin_ip, verdict, result FROM report"
+				   " WHERE id > ?1 ORDER BY id");
+	if (!s)
+		return fail(st, "reports");
+	sqlite3_bind_int64(s, 1, after);
+	return each_report_event(st, s, cb, ctx);
+}
+
 int store_reports_by_origin(struct store *st, const char *ip, int limit, report_event_cb cb,
 			    void *ctx)
 {
@@ -303,20 +310,7 @@ int store_reports_by_origin(struct store *st, const char *ip, int limit, report_
 		return fail(st, "reports");
 	sqlite3_bind_text(s, 1, ip, -1, SQLITE_STATIC);
 	sqlite3_bind_int(s, 2, limit);
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		struct report_event_row r = {
-		    sqlite3_column_int64(s, 0),
-		    col(s, 1),
-		    col(s, 2),
-		    sqlite3_column_type(s, 3) == SQLITE_NULL ? NULL : col(s, 3),
-		    col(s, 4),
-		};
-		if (cb(ctx, &r))
-			break;
-	}
-	sqlite3_finalize(s);
-	return rc == SQLITE_ROW || rc == SQLITE_DONE ? STORE_OK : fail(st, "reports");
+	return each_report_event(st, s, cb, ctx);
 }
 
 /* ---- incidents ---- */
