@@ -168,8 +168,10 @@ static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
 	return &kc->v[j];
 }
 
-/* key_lookup - campaigns sharing key, through the cache. */
-static int key_lookup(struct campaign_engine *ce, uint64_t key, int64_t *ids, int *n)
+/* key_lookup - campaigns sharing key (of kind; message_sha names the
+ * report's message), through the cache. */
+static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const char *message_sha,
+		      int64_t *ids, int *n)
 {
 	struct kslot *ks = kcache_find(&ce->kc, key, 0);
 	if (!ks && ce->kc.authoritative) {
@@ -177,7 +179,11 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int64_t *ids, in
 		return 0;
 	}
 	if (!ks) {
-		if (store_campaign_key_lookup(ce->sc, key, ids, KEY_FANOUT, n) < 0)
+		/* exact-message keys are not in the store's index (see key_add) */
+		int rc = kind == CK_MSG
+			     ? store_campaign_msg_lookup(ce->sc, message_sha, ids, KEY_FANOUT, n)
+			     : store_campaign_key_lookup(ce->sc, key, ids, KEY_FANOUT, n);
+		if (rc < 0)
 			return -1;
 		ks = kcache_find(&ce->kc, key, 1);
 		ks->n = (uint8_t)*n;
@@ -189,14 +195,18 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int64_t *ids, in
 	return 0;
 }
 
-/* key_add - index key -> cid in the store and the cache. */
+/* key_add - index key -> cid in the store and the cache. An exact-message
+ * key goes to the cache only: each report has its own (a random B-tree
+ * insert per report, about a sixth of the clustering's store writes),
+ * and the report row stored next holds the same answer (message_sha,
+ * campaign_id; re-clustering sets it as it goes). */
 static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t cid)
 {
 	struct kslot *ks = kcache_find(&ce->kc, key, 0);
 	for (int i = 0; ks && i < ks->n; i++)
 		if (ks->ids[i] == cid)
 			return 0; /* indexed already: no write */
-	if (store_campaign_key_add(ce->sc, key, kind, cid) < 0)
+	if (kind != CK_MSG && store_campaign_key_add(ce->sc, key, kind, cid) < 0)
 		return -1;
 	ks = kcache_find(&ce->kc, key, 0);
 	if (!ks) {
@@ -444,56 +454,106 @@ struct sbuf {
 	size_t n, cap;
 };
 
-static void sb_put(struct sbuf *b, const char *s, size_t n)
+/* sb_reserve - room for n more bytes and the terminating NUL. */
+static void sb_reserve(struct sbuf *b, size_t n)
 {
 	if (b->n + n + 1 > b->cap) {
 		while (b->n + n + 1 > b->cap)
 			b->cap = b->cap ? b->cap * 2 : 1024;
 		b->p = xrealloc(b->p, b->cap);
 	}
+}
+
+static void sb_put(struct sbuf *b, const char *s, size_t n)
+{
+	sb_reserve(b, n);
 	memcpy(b->p + b->n, s, n);
 	b->n += n;
 	b->p[b->n] = '\0';
 }
 
+/* sb_str - s as a JSON string, escaped as jansson does (control
+ * characters as \u00XX in upper case, nothing else but '"' and '\\').
+ * Room for the worst case is made once: the aggregates are written with
+ * every report, and a call per byte run was most of their cost. */
 static void sb_str(struct sbuf *b, const char *s, size_t n)
 {
-	sb_put(b, "\"", 1);
-	size_t run = 0; /* bytes copied as they are */
+	sb_reserve(b, 6 * n + 2);
+	char *o = b->p + b->n;
+	*o++ = '"';
 	for (size_t i = 0; i < n; i++) {
 		unsigned char c = (unsigned char)s[i];
-		if (c >= 0x20 && c != '"' && c != '\\')
+		if (c >= 0x20 && c != '"' && c != '\\') {
+			*o++ = (char)c;
 			continue;
-		sb_put(b, s + run, i - run);
-		char esc[8];
-		const char *e = c == '"'    ? "\\\""
-				: c == '\\' ? "\\\\"
-				: c == '\b' ? "\\b"
-				: c == '\f' ? "\\f"
-				: c == '\n' ? "\\n"
-				: c == '\r' ? "\\r"
-				: c == '\t' ? "\\t"
-					    : NULL;
-		if (!e) {
-			snprintf(esc, sizeof esc, "\\u%04X", c);
-			e = esc;
 		}
-		sb_put(b, e, strlen(e));
-		run = i + 1;
+		*o++ = '\\';
+		switch (c) {
+		case '"':
+		case '\\':
+			*o++ = (char)c;
+			break;
+		case '\b':
+			*o++ = 'b';
+			break;
+		case '\f':
+			*o++ = 'f';
+			break;
+		case '\n':
+			*o++ = 'n';
+			break;
+		case '\r':
+			*o++ = 'r';
+			break;
+		case '\t':
+			*o++ = 't';
+			break;
+		default:
+			*o++ = 'u';
+			*o++ = '0';
+			*o++ = '0';
+			*o++ = "0123456789ABCDEF"[c >> 4];
+			*o++ = "0123456789ABCDEF"[c & 15];
+		}
 	}
-	sb_put(b, s + run, n - run);
-	sb_put(b, "\"", 1);
+	*o++ = '"';
+	b->n = (size_t)(o - b->p);
+	b->p[b->n] = '\0';
 }
 
-static int cmp_key(const void *a, const void *b)
+/* sb_int - v in decimal, as JSON_INTEGER_FORMAT prints it (snprintf was
+ * a third of the cost of writing the aggregates). */
+static void sb_int(struct sbuf *b, json_int_t v)
 {
-	return strcmp(*(const char *const *)a, *(const char *const *)b);
+	char tmp[24];
+	int i = (int)sizeof tmp;
+	/* through the unsigned magnitude: -v overflows for the minimum */
+	unsigned long long m = v < 0 ? 0ull - (unsigned long long)v : (unsigned long long)v;
+	do {
+		tmp[--i] = (char)('0' + m % 10);
+		m /= 10;
+	} while (m);
+	if (v < 0)
+		tmp[--i] = '-';
+	sb_put(b, tmp + i, sizeof tmp - (size_t)i);
+}
+
+struct kv {
+	const char *k;
+	size_t klen;
+	json_t *v;
+};
+
+static int cmp_kv(const void *a, const void *b)
+{
+	return strcmp(((const struct kv *)a)->k, ((const struct kv *)b)->k);
 }
 
 #define DUMP_MAX_KEYS 64 /* more in one object: not ours, use jansson */
 
-/* sorted_keys - the keys of object o in strcmp order; -1 when too many. */
-static int sorted_keys(const json_t *o, const char **keys)
+/* sorted_kv - the members of object o in strcmp order of their keys
+ * (values taken while iterating: no lookup per key); -1 when too many. */
+static int sorted_kv(const json_t *o, struct kv *kv)
 {
 	const char *k;
 	json_t *v;
@@ -502,9 +562,12 @@ static int sorted_keys(const json_t *o, const char **keys)
 	{
 		if (n == DUMP_MAX_KEYS)
 			return -1;
-		keys[n++] = k;
+		kv[n].k = k;
+		kv[n].klen = strlen(k);
+		kv[n].v = v;
+		n++;
 	}
-	qsort(keys, (size_t)n, sizeof *keys, cmp_key);
+	qsort(kv, (size_t)n, sizeof *kv, cmp_kv);
 	return n;
 }
 
@@ -512,10 +575,8 @@ static int sorted_keys(const json_t *o, const char **keys)
  * writer does not handle. */
 static int dump_value(struct sbuf *b, const json_t *v)
 {
-	char num[32];
 	if (json_is_integer(v)) {
-		int n = snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-		sb_put(b, num, (size_t)n);
+		sb_int(b, json_integer_value(v));
 		return 0;
 	}
 	if (json_is_string(v)) {
@@ -536,20 +597,19 @@ static int dump_value(struct sbuf *b, const json_t *v)
 		return 0;
 	}
 	if (json_is_object(v)) {
-		const char *keys[DUMP_MAX_KEYS];
-		int n = sorted_keys(v, keys);
+		struct kv kv[DUMP_MAX_KEYS];
+		int n = sorted_kv(v, kv);
 		if (n < 0)
 			return -1;
 		sb_put(b, "{", 1);
 		for (int i = 0; i < n; i++) {
-			const json_t *x = json_object_get(v, keys[i]);
-			if (!json_is_integer(x))
+			if (!json_is_integer(kv[i].v))
 				return -1;
 			if (i)
 				sb_put(b, ",", 1);
-			sb_str(b, keys[i], strlen(keys[i]));
+			sb_str(b, kv[i].k, kv[i].klen);
 			sb_put(b, ":", 1);
-			dump_value(b, x);
+			sb_int(b, json_integer_value(kv[i].v));
 		}
 		sb_put(b, "}", 1);
 		return 0;
@@ -561,17 +621,17 @@ static int dump_value(struct sbuf *b, const json_t *v)
  * the text is the same whatever order the values arrived in. */
 static char *agg_dump(const json_t *agg)
 {
-	const char *keys[DUMP_MAX_KEYS];
-	int n = json_is_object(agg) ? sorted_keys(agg, keys) : -1;
+	struct kv kv[DUMP_MAX_KEYS];
+	int n = json_is_object(agg) ? sorted_kv(agg, kv) : -1;
 	struct sbuf b = {NULL, 0, 0};
 	if (n >= 0) {
 		sb_put(&b, "{", 1);
 		for (int i = 0; i < n && n >= 0; i++) {
 			if (i)
 				sb_put(&b, ",", 1);
-			sb_str(&b, keys[i], strlen(keys[i]));
+			sb_str(&b, kv[i].k, kv[i].klen);
 			sb_put(&b, ":", 1);
-			if (dump_value(&b, json_object_get(agg, keys[i])) < 0)
+			if (dump_value(&b, kv[i].v) < 0)
 				n = -1;
 		}
 		sb_put(&b, "}", 1);
@@ -579,6 +639,33 @@ static char *agg_dump(const json_t *agg)
 	if (n < 0) {
 		free(b.p);
 		return json_dumps(agg, JSON_COMPACT | JSON_SORT_KEYS);
+	}
+	return b.p;
+}
+
+/* info_dump - a member's info as json_dumps(JSON_COMPACT) writes it (keys
+ * in insertion order, which jansson keeps), through the writer above. */
+static char *info_dump(const json_t *info)
+{
+	struct sbuf b = {NULL, 0, 0};
+	const char *k;
+	json_t *v;
+	int i = 0, ok = json_is_object(info);
+	sb_put(&b, "{", 1);
+	json_object_foreach((json_t *)info, k, v)
+	{
+		if (!ok)
+			break;
+		if (i++)
+			sb_put(&b, ",", 1);
+		sb_str(&b, k, strlen(k));
+		sb_put(&b, ":", 1);
+		ok = dump_value(&b, v) == 0;
+	}
+	sb_put(&b, "}", 1);
+	if (!ok) {
+		free(b.p);
+		return json_dumps(info, JSON_COMPACT);
 	}
 	return b.p;
 }
@@ -912,8 +999,8 @@ static int64_t bridge_pick(struct campaign_engine *ce, const struct scored *sc, 
 /* choose - the campaign for f (0: a new one) and, in *bridge, another
  * live campaign the report shows to be the same one (0: none; see
  * bridge_pick()); *common marks keys not to index. */
-static int choose(struct campaign_engine *ce, const struct cfeat *f, const char *brand, int64_t pin,
-		  int *common, int64_t *chosen, int64_t *bridge)
+static int choose(struct campaign_engine *ce, const struct cfeat *f, const char *message_sha,
+		  const char *brand, int64_t pin, int *common, int64_t *chosen, int64_t *bridge)
 {
 	struct cand cand[MAX_CAND];
 	int nc = 0;
@@ -922,7 +1009,7 @@ static int choose(struct campaign_engine *ce, const struct cfeat *f, const char 
 	for (int k = 0; k < f->nkeys; k++) {
 		int64_t ids[KEY_FANOUT];
 		int n = 0;
-		if (key_lookup(ce, f->keys[k].h, ids, &n) < 0)
+		if (key_lookup(ce, f->keys[k].h, f->keys[k].kind, message_sha, ids, &n) < 0)
 			return -1;
 		common[k] = n >= KEY_FANOUT && f->keys[k].kind != CK_MSG;
 		if (common[k])
@@ -1250,7 +1337,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 			chosen = c.id;
 	} else {
 		pin = 0;
-		if (choose(ce, f, brand, 0, common, &chosen, &bridge) < 0)
+		if (choose(ce, f, message_sha, brand, 0, common, &chosen, &bridge) < 0)
 			return -1;
 		if (bridge && bridge_merge(ce, chosen, bridge, message_sha, &chosen) < 0) {
 			caches_reset(ce); /* the caller rolls back */
@@ -1321,7 +1408,7 @@ int campaign_assign(struct campaign_engine *ce, struct result *r)
 	struct cfeat f;
 	cfeat_extract(&f, r, ce->il, ce->reg);
 	json_t *info = member_info(r, &f);
-	char *info_text = json_dumps(info, JSON_COMPACT);
+	char *info_text = info_dump(info);
 	int64_t cid = 0;
 	int rc = place(ce, &f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), info,
 		       info_text, &cid, &ce->alerted);
@@ -1445,7 +1532,8 @@ static int rebuild_member(void *ctx, const struct campaign_member_row *m)
 	free(c->agg);
 	c->agg = agg;
 	for (int k = 0; k < f.nkeys; k++)
-		if (store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
+		if (f.keys[k].kind != CK_MSG && /* answered by the reports (key_add) */
+		    store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
 			rb->failed = 1;
 	if (store_campaign_hour_add(rb->ce->sc, c->id, m->t / 3600, 1) < 0)
 		rb->failed = 1;
@@ -1622,7 +1710,8 @@ static int hold_member(void *ctx, const struct campaign_member_row *m)
 
 int campaign_recluster(struct campaign_engine *ce, long *members, char *err, size_t errsz)
 {
-	/* every member is read first, the derived tables and members are
+	/* every member is read first, the derived tables, members and the
+	 * reports' campaign ids (new campaigns reuse the old ids) are
 	 * dropped, and the members are placed again in time order; pins keep
 	 * the analysts' decisions. The caller holds a transaction. */
 	struct hold_ctx h = {NULL, 0, 0};
@@ -1630,7 +1719,8 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 	caches_reset(ce);
 	int ok = store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
 		 store_campaign_reset_derived(ce->sc, 0) == 0 &&
-		 store_campaign_member_drop_all(ce->sc) == 0;
+		 store_campaign_member_drop_all(ce->sc) == 0 &&
+		 store_campaign_report_clear(ce->sc) == 0;
 	ce->cfg.replay = 1; /* no alerts while re-clustering */
 	for (size_t i = 0; ok && i < h.n; i++) {
 		struct cfeat f;
@@ -1643,6 +1733,11 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 		ok = place(ce, &f, h.v[i].sha, json_string_value(json_object_get(info, "b")),
 			   json_string_value(json_object_get(info, "v")), h.v[i].t, info,
 			   h.v[i].info, &cid, &alerted) == 0;
+		/* the reports answer exact-message lookups (key_lookup): the
+		 * first member of a message gives its reports their campaign,
+		 * as store_campaign_sync_reports() does at the end */
+		if (ok && h.v[i].sha[0])
+			ok = store_campaign_report_set(ce->sc, h.v[i].sha, cid) == 0;
 		json_decref(info);
 	}
 	ce->cfg.replay = saved_replay;

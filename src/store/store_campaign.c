@@ -43,11 +43,15 @@ static const char *const campaign_steps[] = {
      * per report (about a sixth of the pages each ingest commit wrote) and
      * only served re-clustering, which now joins through report_message */
     "DROP INDEX IF EXISTS campaign_member_sha;",
+    /* 3: exact-message keys (kind 1, CK_MSG) are answered by the reports
+     * (store_campaign_msg_lookup) and no longer read from the index */
+    "DELETE FROM campaign_key WHERE kind=1;",
 };
 
 enum {
 	Q_KEY_GET,
 	Q_KEY_ADD,
+	Q_MSG_GET,
 	Q_GET,
 	Q_INS,
 	Q_UPD,
@@ -63,6 +67,10 @@ static const char *const sql[Q_N] = {
     [Q_KEY_GET] = "SELECT campaign_id FROM campaign_key WHERE key=? ORDER BY campaign_id DESC"
 		  " LIMIT ?",
     [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind) VALUES(?,?,?)",
+    /* exact-message keys: a random B-tree insert per report in
+     * campaign_key, while report_message already holds them */
+    [Q_MSG_GET] = "SELECT DISTINCT campaign_id FROM report WHERE message_sha=?"
+		  " AND campaign_id IS NOT NULL ORDER BY campaign_id DESC LIMIT ?",
     [Q_GET] = "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,exemplars,"
 	      "agg,state FROM campaign WHERE id=?",
     [Q_INS] = "INSERT INTO campaign(first_seen,last_seen,reports,alerted_at,merged_into,pin,"
@@ -164,6 +172,21 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
 	sqlite3_bind_int64(s, 2, cid);
 	sqlite3_bind_int(s, 3, kind);
 	return done(s);
+}
+
+int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,
+			      int max, int *n)
+{
+	sqlite3_stmt *s = sc->q[Q_MSG_GET];
+	sqlite3_bind_text(s, 1, message_sha, -1, SQLITE_STATIC);
+	sqlite3_bind_int(s, 2, max);
+	int rc, k = 0;
+	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
+		ids[k++] = sqlite3_column_int64(s, 0);
+	sqlite3_reset(s);
+	sqlite3_clear_bindings(s);
+	*n = k;
+	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
 }
 
 static void read_rec(sqlite3_stmt *s, struct campaign_rec *c)
@@ -419,6 +442,19 @@ int store_campaign_reset_derived(struct store_campaign *sc, int64_t cid)
 	return STORE_OK;
 }
 
+int store_campaign_report_set(struct store_campaign *sc, const char *message_sha, int64_t cid)
+{
+	return run(sc,
+		   "UPDATE report SET campaign_id=?1 WHERE message_sha=?2 AND campaign_id IS NULL",
+		   1, &cid, message_sha);
+}
+
+int store_campaign_report_clear(struct store_campaign *sc)
+{
+	return run(sc, "UPDATE report SET campaign_id=NULL WHERE campaign_id IS NOT NULL", 0, NULL,
+		   NULL);
+}
+
 int store_campaign_member_set(struct store_campaign *sc, int64_t seq, int64_t cid)
 {
 	int64_t v[2] = {cid, seq};
@@ -536,7 +572,8 @@ int store_campaign_index_state(struct store_campaign *sc, int *has_keys, int *ha
 {
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(sc->db,
-			       "SELECT EXISTS(SELECT 1 FROM campaign_key),"
+			       "SELECT EXISTS(SELECT 1 FROM campaign_key)"
+			       " OR EXISTS(SELECT 1 FROM campaign),"
 			       " EXISTS(SELECT 1 FROM campaign_pin)",
 			       -1, &s, NULL) != SQLITE_OK)
 		return STORE_ERR;

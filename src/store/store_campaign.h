@@ -14,7 +14,9 @@
  *   campaign_key    - lookup key -> campaign (the clustering index); one
  *                     row per (key, campaign), so a key is as costly to
  *                     look up as the number of campaigns sharing it,
- *                     which lookups cap.
+ *                     which lookups cap. Exact-message keys are not in it
+ *                     at ingest: the reports' own message_sha and
+ *                     campaign_id answer them (store_campaign_msg_lookup).
  *   campaign_member - one row per clustered report: its campaign, time,
  *                     message hash, features (blob) and display info
  *                     (JSON), so campaigns can be rebuilt and re-clustered
@@ -62,6 +64,18 @@ struct store *store_campaign_store(struct store_campaign *sc);
 int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
 			      int *n);
 int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid);
+/* store_campaign_msg_lookup - the campaigns of the stored reports of
+ * message_sha (report.campaign_id through the report_message index), as
+ * store_campaign_key_lookup answers for a key. Those columns follow
+ * member_move, so they name live campaigns. */
+int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,
+			      int max, int *n);
+/* store_campaign_report_set - reports of message_sha without a campaign
+ * get cid (re-clustering places them again one by one). */
+int store_campaign_report_set(struct store_campaign *sc, const char *message_sha, int64_t cid);
+/* store_campaign_report_clear - every report loses its campaign (the start
+ * of re-clustering: campaign ids are reused). */
+int store_campaign_report_clear(struct store_campaign *sc);
 
 /* Campaign rows. get: STORE_ERR with "no campaign N" when missing. */
 int store_campaign_get(struct store_campaign *sc, int64_t id, struct campaign_rec *c);
@@ -108,7 +122,8 @@ int store_campaign_member_set(struct store_campaign *sc, int64_t seq, int64_t ci
 /* store_campaign_member_drop_all - forget every member (re-clustering
  * re-adds them). */
 int store_campaign_member_drop_all(struct store_campaign *sc);
-/* store_campaign_index_state - whether the clustering index and the pin
+/* store_campaign_index_state - whether the clustering index (or any
+ * campaign: exact-message keys are answered by the reports) and the pin
  * table hold any row (the engine's in-memory caches start from this). */
 int store_campaign_index_state(struct store_campaign *sc, int *has_keys, int *has_pins);
 /* store_campaign_errmsg - SQLite's message for the last failure. */

@@ -244,8 +244,17 @@ struct store *store_open(const char *path, char **err)
 		return NULL;
 	}
 	sqlite3_busy_timeout(st->db, 10000);
-	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;") <
-		0 ||
+	/* wal_autocheckpoint: SQLite's default (1,000 pages, 4 MB) is about
+	 * what one ingest commit writes, so nearly every commit was followed
+	 * by a checkpoint copying the same hot pages (index interior and
+	 * random-insert leaves, campaign rows) into the database again, plus
+	 * an fsync of it. At 10,000 pages (a WAL of about 40 MB; more only
+	 * while one transaction is larger or a reader holds an old snapshot;
+	 * removed when the last connection closes) they are copied once per
+	 * several commits: about half the database-file I/O on 10,000
+	 * generated reports (bench/README-campaigns.md, 2026-11-23). */
+	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
+		     " PRAGMA wal_autocheckpoint=10000;") < 0 ||
 	    store_migrate(st, "core", core_steps, (int)(sizeof core_steps / sizeof *core_steps)) <
 		0 ||
 	    prep(st, &st->ins_raw,

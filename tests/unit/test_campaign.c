@@ -7,7 +7,8 @@
  * links to the sender's own domain (not a landing site),
  * lures that only share infrastructure or a kit placeholder text, and a
  * report that bridges two halves of one campaign (unless an analyst
- * decided about one of them).
+ * decided about one of them), and another report of a message clustered
+ * in an earlier run.
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include "campaign/campaign.h"
 #include "campaign/campaign_int.h"
 #include "store/store.h"
+#include "store/store_campaign.h"
 #include "verdict/registry.h"
 #include "test.h"
 
@@ -311,6 +313,80 @@ static void t_bridge(struct test_state *t)
 	CHECK(t, id[2] == id[1]); /* the pinned campaign is left alone: best match only */
 }
 
+/* store_report - store r as the report of a submission of its own, as
+ * ingest does after clustering it; returns the report id. */
+static int64_t store_report(struct store *st, const struct result *r, int i)
+{
+	char sub[65];
+	snprintf(sub, sizeof sub, "%064d", 7000 + i);
+	int64_t sid = 0, rid = 0;
+	store_add_submission(st, sub, sub, 64, "t.eml", i, &sid);
+	store_add_report(st, sid, r, "{\"source\":\"t.eml\"}", &rid);
+	return rid;
+}
+
+static int count_live(void *ctx, const struct campaign_rec *c)
+{
+	if (c->reports > 0)
+		++*(int *)ctx;
+	return 0;
+}
+
+/* t_same_message - another report of a message already clustered joins
+ * that campaign on the message alone: in a later run too, whose engine
+ * starts with empty caches and finds the message through the stored
+ * reports (exact-message keys are not in the store's index), and after
+ * re-clustering. */
+static void t_same_message(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = NULL;
+	const char *sha = "0000000000000000000000000000000000000000000000000000000000000500";
+	/* nothing in common but the message hash (a test shortcut: the same
+	 * bytes would give the same features) */
+	const char *from[] = {"x@rot1.top", "shop@garden.top", "tips@weekly.top"};
+	const char *subj[] = {"Account limited", "Garden sale", "Weekly tips"};
+	char body[512];
+	int64_t rid[3] = {0, 0, 0};
+	long long cid[3] = {0, 0, 0};
+	for (int i = 0; i < 3 && st; i++) {
+		ce = campaign_engine_free(ce);
+		ce = campaign_engine_new(st, &cfg, &err); /* a new run each time */
+		CHECK(t, ce != NULL);
+		if (!ce)
+			break;
+		snprintf(body, sizeof body, i ? OTHER : LURE, "Anna", 10 + i);
+		struct result *r = mk(sha, from[i], subj[i], body, NULL, NULL);
+		CHECK(t, campaign_assign(ce, r) == 0);
+		cid[i] = r->campaign_id;
+		rid[i] = store_report(st, r, i);
+		result_free(r);
+		if (i == 1) {
+			long n = 0;
+			char why[256];
+			CHECK(t, campaign_recluster(ce, &n, why, sizeof why) == 0);
+			CHECK(t, n == 2);
+		}
+	}
+	CHECK(t, cid[0] > 0 && cid[1] == cid[0]);
+	struct store_campaign *sc = ce ? store_campaign_open(st) : NULL;
+	CHECK(t, sc != NULL);
+	for (int i = 0; sc && i < 3; i++) {
+		char msg[65];
+		int64_t c = 0;
+		CHECK(t, store_campaign_report_sha(sc, rid[i], msg, &c) == STORE_OK);
+		CHECK(t, c > 0 && c == cid[2]);
+	}
+	int live = 0; /* re-clustered together, then joined: one campaign */
+	CHECK(t, sc && store_campaign_each(sc, count_live, &live) == STORE_OK && live == 1);
+	store_campaign_close(sc);
+	campaign_engine_free(ce);
+	store_close(st);
+	free(err);
+}
+
 static void t_engine(struct test_state *t)
 {
 	char *err = NULL;
@@ -373,5 +449,6 @@ int main(void)
 	RUN(&t, t_self_links);
 	RUN(&t, t_lures);
 	RUN(&t, t_bridge);
+	RUN(&t, t_same_message);
 	return TEST_SUMMARY(&t);
 }
