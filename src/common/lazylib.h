@@ -6,7 +6,7 @@
  * the process (GnuTLS, Kerberos, LDAP, SSH, nghttp2, libxml2, ...), and
  * ICU brings libstdc++ and its locale set-up; mapping, relocating and
  * initialising those was over half of the start-up of every command
- * (bench/README.md, "start-up"), while only sending mail (`notify send`,
+ * (bench/README.md, "Start-up"), while only sending mail (`notify send`,
  * alert e-mail), webhooks, compressed or archived input and the brand
  * checker of the verdict stage use them. `shield feed`, `shield notify
  * plan`, `shield asn` and the other short commands no longer pay for them.
