@@ -244,8 +244,10 @@ int cmd_feed(int argc, char **argv)
 	}
 	if (resolve) {
 		int64_t since = 0;
-		if (store_feed_mark(st, "blocklist:", &since) != STORE_OK ||
-		    feed_listings_resolve(st, since, &le, why, sizeof why) < 0) {
+		if (store_feed_mark(st, "blocklist:", &since) != STORE_OK) {
+			cli_error("reading feed_file: %s", store_notify_errmsg(st));
+			partial = 1;
+		} else if (feed_listings_resolve(st, since, &le, why, sizeof why) < 0) {
 			cli_error("%s", why);
 			partial = 1;
 		} else if (le.to) {

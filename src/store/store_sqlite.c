@@ -183,10 +183,9 @@ int store_migrate(struct store *st, const char *component, const char *const *st
 	if (have == n)
 		return STORE_OK;
 	/* every pending step of the component in one transaction: a new
-	 * store is made with one commit per component instead of one per
-	 * step (each a sync: a third of a short command's time on a new
-	 * store), and an upgrade that fails part-way leaves the old version
-	 * whole */
+	 * store is made with one commit (a sync) per component instead of one
+	 * per step (`notify plan` on a new store: 28 -> 24 ms), and an
+	 * upgrade that fails part-way leaves the old version whole */
 	if (store_begin(st) < 0)
 		return STORE_ERR;
 	for (int v = have; v < n; v++) {
