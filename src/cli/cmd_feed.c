@@ -94,6 +94,33 @@ static const char *fmt_name(enum feed_format f)
 	}
 }
 
+/* store_input - fold events read from the store itself (source "reports"
+ * or "blocklist") as one more input named "SOURCE:FROM-TO", where the next
+ * run's input_mark finds its start; name must outlive the run. 1 when
+ * added. */
+static int store_input(struct feed_run *run, const char *source, int64_t from, int64_t to,
+		       const struct feed_event *v, size_t n, char *name, size_t namesz,
+		       struct feed_file_result *res)
+{
+	if (!to)
+		return 0;
+	snprintf(name, namesz, "%s:%lld-%lld", source, (long long)from, (long long)to);
+	feed_run_events(run, name, source, v, n, res);
+	return 1;
+}
+
+/* input_mark - where the last run's input of this source ended (0: none);
+ * -1 after saying why */
+static int input_mark(struct store *st, const char *source, int64_t *mark)
+{
+	char prefix[32];
+	snprintf(prefix, sizeof prefix, "%s:", source);
+	if (store_feed_mark(st, prefix, mark) == STORE_OK)
+		return 0;
+	cli_error("reading feed_file: %s", store_notify_errmsg(st));
+	return -1;
+}
+
 int cmd_feed(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -226,16 +253,14 @@ int cmd_feed(int argc, char **argv)
 	memset(&le, 0, sizeof le);
 	if (reports) {
 		int64_t upto = 0;
-		if (store_feed_mark(st, "reports:", &upto) != STORE_OK) {
-			cli_error("reading feed_file: %s", store_notify_errmsg(st));
+		if (input_mark(st, "reports", &upto) < 0) {
 			partial = 1;
 		} else if (feed_reports_read(st, upto, &re, why, sizeof why) < 0) {
 			cli_error("%s", why);
 			partial = 1;
-		} else if (re.to) {
-			snprintf(rname, sizeof rname, "reports:%lld-%lld", (long long)re.from,
-				 (long long)re.to);
-			feed_run_events(run, rname, "reports", re.v, re.n, &res[nin++]);
+		} else if (store_input(run, "reports", re.from, re.to, re.v, re.n, rname,
+				       sizeof rname, &res[nin])) {
+			nin++;
 			loaded++;
 		}
 		if (re.capped)
@@ -244,16 +269,14 @@ int cmd_feed(int argc, char **argv)
 	}
 	if (resolve) {
 		int64_t since = 0;
-		if (store_feed_mark(st, "blocklist:", &since) != STORE_OK) {
-			cli_error("reading feed_file: %s", store_notify_errmsg(st));
+		if (input_mark(st, "blocklist", &since) < 0) {
 			partial = 1;
 		} else if (feed_listings_resolve(st, since, &le, why, sizeof why) < 0) {
 			cli_error("%s", why);
 			partial = 1;
-		} else if (le.to) {
-			snprintf(lname, sizeof lname, "blocklist:%lld-%lld", (long long)le.from,
-				 (long long)le.to);
-			feed_run_events(run, lname, "blocklist", le.v, le.n, &res[nin++]);
+		} else if (store_input(run, "blocklist", le.from, le.to, le.v, le.n, lname,
+				       sizeof lname, &res[nin])) {
+			nin++;
 			loaded++;
 		}
 		if (le.capped)

@@ -1684,6 +1684,21 @@ static int read_and_fold(struct feed_run *r, struct parse_job *j, struct hasher 
 	return dup;
 }
 
+/* add_file - remember an input the run loaded (a feed_file row at the
+ * commit); source is its reduced source label */
+static void add_file(struct feed_run *r, const struct feed_file_result *res, const char *path,
+		     const char source[FEED_MAX_LABEL + 1])
+{
+	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
+	memcpy(r->files[r->nfiles].sha, res->sha256, 65);
+	r->files[r->nfiles].path = xstrdup(path);
+	memcpy(r->files[r->nfiles].source, source, FEED_MAX_LABEL + 1);
+	r->files[r->nfiles].lines = res->lines;
+	r->files[r->nfiles].events = res->events;
+	r->files[r->nfiles].bad = res->bad;
+	r->nfiles++;
+}
+
 int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result *res)
 {
 	memset(res, 0, sizeof *res);
@@ -1845,14 +1860,7 @@ int feed_run_file(struct feed_run *r, const char *path, struct feed_file_result 
 		return 0;
 	}
 	held_flush(r, &held);
-	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
-	memcpy(r->files[r->nfiles].sha, res->sha256, 65);
-	r->files[r->nfiles].path = xstrdup(path);
-	memcpy(r->files[r->nfiles].source, srcname, sizeof srcname);
-	r->files[r->nfiles].lines = res->lines;
-	r->files[r->nfiles].events = res->events;
-	r->files[r->nfiles].bad = res->bad;
-	r->nfiles++;
+	add_file(r, res, path, srcname);
 	return 0;
 }
 
@@ -1875,19 +1883,13 @@ int feed_run_events(struct feed_run *r, const char *name, const char *source,
 	if (!src[0])
 		snprintf(src, sizeof src, "feed");
 	feed_label(tlp, r->o.tlp, strlen(r->o.tlp));
-	undo_begin(r);
+	/* no undo log: the duplicate check is done, nothing is taken back */
 	uint32_t src_id = intern(&r->lab, src);
 	uint32_t tlp_id = intern(&r->lab, tlp);
 	reserve(r, n);
 	struct evbatch *b = xmalloc(sizeof *b);
 	b->n = 0;
-	for (size_t i = 0; i <= n; i++) {
-		if (b->n == BATCH || (i == n && b->n)) {
-			fold_events(r, b);
-			b->n = 0;
-		}
-		if (i == n)
-			break;
+	for (size_t i = 0; i < n; i++) {
 		res->lines++;
 		char ty[FEED_MAX_LABEL + 1], so[FEED_MAX_LABEL + 1], tl[FEED_MAX_LABEL + 1];
 		feed_label(ty, ev[i].type, strnlen(ev[i].type, FEED_MAX_LABEL));
@@ -1906,17 +1908,15 @@ int feed_run_events(struct feed_run *r, const char *name, const char *source,
 		e->type = intern(&r->lab, ty);
 		e->source = so[0] ? intern(&r->lab, so) : src_id;
 		e->tlp = tl[0] ? intern(&r->lab, tl) : tlp_id;
+		if (b->n == BATCH) {
+			fold_events(r, b);
+			b->n = 0;
+		}
 	}
+	if (b->n)
+		fold_events(r, b);
 	free(b);
-	undo_end(r, 0);
-	r->files = xrealloc(r->files, (r->nfiles + 1) * sizeof *r->files);
-	memcpy(r->files[r->nfiles].sha, res->sha256, 65);
-	r->files[r->nfiles].path = xstrdup(name);
-	memcpy(r->files[r->nfiles].source, src, sizeof src);
-	r->files[r->nfiles].lines = res->lines;
-	r->files[r->nfiles].events = res->events;
-	r->files[r->nfiles].bad = res->bad;
-	r->nfiles++;
+	add_file(r, res, name, src);
 	return 0;
 }
 
