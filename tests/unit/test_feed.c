@@ -98,6 +98,32 @@ static int count_block_cb(void *ctx, struct incident_block *b)
 	return 0;
 }
 
+/* open_fixture - a table of one prefix (192.0.2.0/24, AS64500) at tbl and
+ * a migrated store at db; nonzero (a failed check) when either fails */
+static int open_fixture(struct test_state *t, const char *tbl, const char *db,
+			struct asn_table **tb, struct store **st)
+{
+	FILE *f = fopen(tbl, "w");
+	if (f) {
+		fputs("192.0.2.0/24\t64500\n", f);
+		fclose(f);
+	}
+	char *err = NULL;
+	const char *paths[1] = {tbl};
+	*tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
+	*st = store_open(db, &err);
+	CHECK(t, *tb && *st && store_notify_migrate(*st) == STORE_OK);
+	return !*tb || !*st;
+}
+
+static void rm_dir(const char *dir)
+{
+	char cmd[128];
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	if (system(cmd))
+		fprintf(stderr, "cannot remove %s\n", dir);
+}
+
 static void test_fold(struct test_state *t)
 {
 	char dir[] = "/tmp/shield-test-feed-XXXXXX";
@@ -108,10 +134,7 @@ static void test_fold(struct test_state *t)
 	snprintf(f1, sizeof f1, "%s/a.txt", dir);
 	snprintf(f2, sizeof f2, "%s/b.jsonl", dir);
 	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
-	FILE *f = fopen(tbl, "w");
-	fputs("192.0.2.0/24\t64500\n", f);
-	fclose(f);
-	f = fopen(f1, "w");
+	FILE *f = fopen(f1, "w");
 	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":1000}\n"
 	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":5000}\n"
 	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":200000}\n"
@@ -121,12 +144,9 @@ static void test_fold(struct test_state *t)
 	f = fopen(f2, "w");
 	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":9000}\n", f);
 	fclose(f);
-	char *err = NULL;
-	const char *paths[1] = {tbl};
-	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
-	struct store *st = store_open(db, &err);
-	CHECK(t, tb && st && store_notify_migrate(st) == STORE_OK);
-	if (!tb || !st)
+	struct asn_table *tb;
+	struct store *st;
+	if (open_fixture(t, tbl, db, &tb, &st))
 		return;
 	struct feed_opts o = {0};
 	struct feed_run *r = feed_run_new(st, tb, &o, NULL, NULL);
@@ -154,10 +174,7 @@ static void test_fold(struct test_state *t)
 	CHECK(t, n[0] == 3 && n[1] == 5);
 	store_close(st);
 	asn_table_free(tb);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", dir);
+	rm_dir(dir);
 }
 
 /* write_list - JSON Lines of n events of ip at times t0, t0+1, ...,
@@ -191,19 +208,13 @@ static void test_dup_undo(struct test_state *t)
 	snprintf(b, sizeof b, "%s/b.jsonl", dir);
 	snprintf(c, sizeof c, "%s/c.jsonl", dir);
 	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
-	FILE *f = fopen(tbl, "w");
-	fputs("192.0.2.0/24\t64500\n", f);
-	fclose(f);
 	write_list(a, "192.0.2.1", 1000, 30000);  /* x@192.0.2.1: 30000 events */
 	write_list(a2, "192.0.2.1", 1000, 30000); /* same bytes */
 	write_list(b, "192.0.2.2", 2000, 10);
 	write_list(c, "192.0.2.1", 50000, 20000); /* joins a's incident */
-	char *err = NULL;
-	const char *paths[1] = {tbl};
-	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
-	struct store *st = store_open(db, &err);
-	CHECK(t, tb && st && store_notify_migrate(st) == STORE_OK);
-	if (!tb || !st)
+	struct asn_table *tb;
+	struct store *st;
+	if (open_fixture(t, tbl, db, &tb, &st))
 		return;
 	struct feed_opts o = {0};
 	struct feed_file_result res;
@@ -235,10 +246,7 @@ static void test_dup_undo(struct test_state *t)
 	CHECK(t, n[0] == 2 && n[1] == 50010);
 	store_close(st);
 	asn_table_free(tb);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", dir);
+	rm_dir(dir);
 }
 
 /* test_growth - incidents made while the incident array grows stay
@@ -320,10 +328,7 @@ static void test_limits(struct test_state *t)
 	snprintf(db, sizeof db, "%s/t.db", dir);
 	snprintf(f1, sizeof f1, "%s/l.jsonl", dir);
 	snprintf(tbl, sizeof tbl, "%s/t.dat", dir);
-	FILE *f = fopen(tbl, "w");
-	fputs("192.0.2.0/24\t64500\n", f);
-	fclose(f);
-	f = fopen(f1, "w");
+	FILE *f = fopen(f1, "w");
 	fputs("{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":\"1969-12-31 23:59:59\"}\n"
 	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":4294967296}\n"
 	      "{\"ip\":\"192.0.2.1\",\"type\":\"x\",\"time\":4294967295}\n",
@@ -331,12 +336,9 @@ static void test_limits(struct test_state *t)
 	for (int i = 0; i < 9000; i++)
 		fprintf(f, "{\"ip\":\"192.0.2.2\",\"type\":\"t%d\",\"time\":1000}\n", i);
 	fclose(f);
-	char *err = NULL;
-	const char *paths[1] = {tbl};
-	struct asn_table *tb = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
-	struct store *st = store_open(db, &err);
-	CHECK(t, tb && st && store_notify_migrate(st) == STORE_OK);
-	if (!tb || !st)
+	struct asn_table *tb;
+	struct store *st;
+	if (open_fixture(t, tbl, db, &tb, &st))
 		return;
 	struct feed_opts o = {0};
 	int warned = 0;
@@ -358,10 +360,7 @@ static void test_limits(struct test_state *t)
 	CHECK(t, n[0] == 8189 && n[1] == 9001);
 	store_close(st);
 	asn_table_free(tb);
-	char cmd[128];
-	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
-	if (system(cmd))
-		fprintf(stderr, "cannot remove %s\n", dir);
+	rm_dir(dir);
 }
 
 int main(void)
