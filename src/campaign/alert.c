@@ -9,8 +9,11 @@
  * success. E-mail: the same JSON as text/plain through libcurl SMTP to
  * $SHIELD_SMTP_URL (default smtp://127.0.0.1:25) from $SHIELD_NOTIFY_FROM,
  * as `shield notify send` does.
- * Alerts are synchronous: a dead receiver delays ingest by at most
- * WEBHOOK_TRIES * 5 s plus back-off, once per campaign.
+ * Alerts are queued when raised and delivered by alerter_deliver(), which
+ * the ingest calls after the commit that stored their reports: a receiver
+ * that looks the campaign up on being alerted always finds it. Delivery is
+ * synchronous: a dead receiver delays ingest by at most WEBHOOK_TRIES * 5 s
+ * plus back-off, once per campaign.
  * libcurl is loaded (lazylib.h) only when a webhook or e-mail is set.
  */
 #include <jansson.h>
@@ -26,11 +29,25 @@
 #define WEBHOOK_TRIES 4
 #define WEBHOOK_BACKOFF_MS 250
 
+/* pending - one alert raised, not yet delivered. Everything is copied out
+ * of the campaign at raise time: the campaign keeps changing until the
+ * commit. */
+struct pending {
+	char *line; /* the log line, with its newline */
+	size_t len;
+	char *body; /* alert_json(); NULL when no webhook or e-mail is set */
+	int64_t campaign_id;
+	long reports;
+	char *brand; /* NULL when unknown */
+};
+
 struct alerter {
 	char *webhook;
 	char *email;
 	struct curl_api curl; /* loaded when webhook or email is set */
 	char curl_err[200];   /* why it could not be, else "" */
+	struct pending *q;    /* raised since the last delivery, in order */
+	size_t nq, capq;
 };
 
 struct alerter *alerter_new(const char *webhook_url, const char *email)
@@ -44,10 +61,27 @@ struct alerter *alerter_new(const char *webhook_url, const char *email)
 	return a;
 }
 
+static void pending_free(struct pending *p)
+{
+	free(p->line);
+	free(p->body);
+	free(p->brand);
+}
+
+void alerter_discard(struct alerter *a)
+{
+	for (size_t i = 0; a && i < a->nq; i++)
+		pending_free(&a->q[i]);
+	if (a)
+		a->nq = 0;
+}
+
 struct alerter *alerter_free(struct alerter *a)
 {
 	if (!a)
 		return NULL;
+	alerter_discard(a);
+	free(a->q);
 	free(a->webhook);
 	free(a->email);
 	curl_api_close(&a->curl);
@@ -177,8 +211,8 @@ static size_t mail_read(char *out, size_t sz, size_t n, void *ctx)
 	return k;
 }
 
-static int send_mail(const struct curl_api *cu, const char *to, const struct calert *al,
-		     const char *body, char *why, size_t whysz)
+static int send_mail(const struct curl_api *cu, const char *to, const struct pending *al, char *why,
+		     size_t whysz)
 {
 	if (strpbrk(to, "\r\n<>,; ")) {
 		snprintf(why, whysz, "not a plain address '%s'", to);
@@ -195,6 +229,7 @@ static int send_mail(const struct curl_api *cu, const char *to, const struct cal
 	struct tm tm;
 	gmtime_r(&now, &tm);
 	strftime(date, sizeof date, "%a, %d %b %Y %H:%M:%S +0000", &tm);
+	const char *body = al->body;
 	size_t cap = strlen(body) + 1024;
 	char *msg = xmalloc(cap);
 	int n = snprintf(msg, cap,
@@ -236,7 +271,7 @@ static int send_mail(const struct curl_api *cu, const char *to, const struct cal
 	return rc;
 }
 
-int alerter_raise(struct alerter *a, const struct calert *al)
+void alerter_queue(struct alerter *a, const struct calert *al)
 {
 	char first[32];
 	iso(al->first_seen, first);
@@ -261,32 +296,59 @@ int alerter_raise(struct alerter *a, const struct calert *al)
 			line[o++] = (unsigned char)*p < 0x20 || *p == 0x7f ? '?' : *p;
 	}
 	line[o++] = '\n';
-	fwrite(line, 1, o, stderr);
-	if (!a || (!a->webhook && !a->email))
+	if (a->nq == a->capq) {
+		a->capq = a->capq ? 2 * a->capq : 8;
+		a->q = xrealloc(a->q, a->capq * sizeof *a->q);
+	}
+	struct pending *p = &a->q[a->nq++];
+	p->line = xmalloc(o);
+	memcpy(p->line, line, o);
+	p->len = o;
+	p->body = a->webhook || a->email ? alert_json(al) : NULL;
+	p->campaign_id = al->campaign_id;
+	p->reports = al->reports;
+	p->brand = al->brand ? xstrdup(al->brand) : NULL;
+}
+
+/* deliver - the log line, then the configured channels. 0 when every
+ * configured channel took the alert. */
+static int deliver(struct alerter *a, const struct pending *p)
+{
+	fwrite(p->line, 1, p->len, stderr);
+	if (!p->body)
 		return 0;
-	char *body = alert_json(al);
 	int rc = 0;
 	char why[256];
 	if (!a->curl.dl) {
 		fprintf(stderr, "shield: warning: cannot send the alert of campaign %lld: %s\n",
-			(long long)al->campaign_id, a->curl_err);
-		free(body);
+			(long long)p->campaign_id, a->curl_err);
 		return -1;
 	}
-	if (a->webhook && post_webhook(&a->curl, a->webhook, body, why, sizeof why) < 0) {
+	if (a->webhook && post_webhook(&a->curl, a->webhook, p->body, why, sizeof why) < 0) {
 		fprintf(stderr,
 			"shield: warning: cannot deliver the alert of campaign %lld to the"
 			" webhook: %s\n",
-			(long long)al->campaign_id, why);
+			(long long)p->campaign_id, why);
 		rc = -1;
 	}
-	if (a->email && send_mail(&a->curl, a->email, al, body, why, sizeof why) < 0) {
+	if (a->email && send_mail(&a->curl, a->email, p, why, sizeof why) < 0) {
 		fprintf(stderr,
 			"shield: warning: cannot e-mail the alert of campaign %lld to '%s':"
 			" %s\n",
-			(long long)al->campaign_id, a->email, why);
+			(long long)p->campaign_id, a->email, why);
 		rc = -1;
 	}
-	free(body);
 	return rc;
+}
+
+int alerter_deliver(struct alerter *a)
+{
+	int failed = 0;
+	for (size_t i = 0; a && i < a->nq; i++) {
+		failed += deliver(a, &a->q[i]) < 0;
+		pending_free(&a->q[i]);
+	}
+	if (a)
+		a->nq = 0;
+	return failed;
 }

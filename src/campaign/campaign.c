@@ -1199,7 +1199,7 @@ static int maybe_alert(struct campaign_engine *ce, struct ccache_ent *e, int64_t
 	    .nsubjects = nsubj,
 	};
 	if (!ce->cfg.replay) /* a replay measures; it does not page anyone */
-		alerter_raise(ce->al, &al);
+		alerter_queue(ce->al, &al);
 	return 1;
 }
 
@@ -1436,6 +1436,17 @@ int campaign_assign(struct campaign_engine *ce, struct result *r)
 		return -1;
 	r->campaign_id = cid;
 	return 0;
+}
+
+int campaign_deliver_alerts(struct campaign_engine *ce)
+{
+	return ce ? alerter_deliver(ce->al) : 0;
+}
+
+void campaign_discard_alerts(struct campaign_engine *ce)
+{
+	if (ce)
+		alerter_discard(ce->al);
 }
 
 int campaign_alerted(const struct campaign_engine *ce)

@@ -36,11 +36,21 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);
 /* campaign_alerted - the last campaign_assign() raised its campaign's
- * alert (also in a replay, where nothing is sent). The alert goes out
- * before the ingest transaction commits: an ingest that commits when this
- * is set makes the alerted campaign visible to readers at once instead of
- * at the end of the batch. 0 for a NULL engine. */
+ * alert (also in a replay, where nothing is sent). The alert is only
+ * queued: an ingest that sees this set commits soon and then calls
+ * campaign_deliver_alerts(). 0 for a NULL engine. */
 int campaign_alerted(const struct campaign_engine *ce);
+/* campaign_deliver_alerts - send the alerts raised since the last call, in
+ * order (log line on stderr, webhook and e-mail as configured). Call it
+ * right after the commit that stored their reports, so that whoever is
+ * alerted finds the campaign in the store. Returns how many alerts some
+ * configured channel did not take (each is named on stderr). */
+int campaign_deliver_alerts(struct campaign_engine *ce);
+/* campaign_discard_alerts - drop the queued alerts: their transaction was
+ * rolled back or failed to commit, so their campaigns do not exist (a
+ * later ingest of the same reports raises them again). Freeing the engine
+ * discards them too. */
+void campaign_discard_alerts(struct campaign_engine *ce);
 
 /* campaign_set_clock - with cfg->replay, the campaign time (Unix seconds)
  * of the reports that follow (the report's Date); 0: use the message's

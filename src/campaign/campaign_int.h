@@ -109,9 +109,15 @@ struct calert {
 struct alerter;
 struct alerter *alerter_new(const char *webhook_url, const char *email);
 struct alerter *alerter_free(struct alerter *a);
-/* alerter_raise - log line on stderr, webhook (with retry) and e-mail as
- * configured. Returns 0 when every configured channel took the alert. */
-int alerter_raise(struct alerter *a, const struct calert *al);
+/* alerter_queue - keep the alert (copied: al and what it points to may
+ * change afterwards) until alerter_deliver(). */
+void alerter_queue(struct alerter *a, const struct calert *al);
+/* alerter_deliver - each queued alert, in order: log line on stderr, then
+ * webhook (with retry) and e-mail as configured; empties the queue.
+ * Returns how many alerts some configured channel did not take. */
+int alerter_deliver(struct alerter *a);
+/* alerter_discard - drop the queued alerts (their reports were not stored). */
+void alerter_discard(struct alerter *a);
 /* alert_json - the alert as a JSON object string (malloc'd). */
 char *alert_json(const struct calert *al);
 

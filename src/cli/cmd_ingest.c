@@ -56,6 +56,10 @@ struct run {
 	int alerted;	    /* a report of this batch raised a campaign alert */
 	double last_commit; /* progress_now() of the last commit (or the start) */
 	long alert_commits; /* commits made early because of an alert */
+	long alerts;	    /* alerts raised (in a replay: that would be) */
+	double alert_since; /* submission time of the oldest report whose alert
+			       waits for the commit; 0: none waits */
+	double alert_delay; /* longest submission-to-delivery time of an alert */
 };
 
 /* worker - one thread's stages and the state of the job it is running. */
@@ -269,8 +273,14 @@ static int on_result_store(void *ctx, struct result *r)
 		stop(w);
 		return 1;
 	}
-	/* an alerted campaign must be visible at once, not at the batch end */
-	run->alerted |= campaign_alerted(run->ce);
+	/* an alert is delivered after the commit that stores its campaign:
+	 * that commit comes soon (commit_due), not at the batch end */
+	if (campaign_alerted(run->ce)) {
+		run->alerted = 1;
+		run->alerts++;
+		if (!run->alert_since || w->job->submitted < run->alert_since)
+			run->alert_since = w->job->submitted;
+	}
 	return 0;
 }
 
@@ -284,19 +294,38 @@ static int flush(struct run *run)
 	run->last_commit = progress_now();
 	if (store_commit(run->st) < 0) {
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
+		campaign_discard_alerts(run->ce);
+		run->alert_since = 0;
 		return -1;
+	}
+	if (run->alert_since) {
+		/* now that their campaigns are visible */
+		campaign_deliver_alerts(run->ce);
+		double d = progress_now() - run->alert_since;
+		if (d > run->alert_delay)
+			run->alert_delay = d;
+		run->alert_since = 0;
 	}
 	return 0;
 }
 
 /* commit_due - end the batch now? After BATCH reports (the fsync cost is
- * shared); when a campaign alert fired, at once, but not more often than
- * every ALERT_COMMIT_GAP seconds (ingesting a backlog can raise hundreds of
- * alerts and each commit costs two fsyncs: a 50 ms gap made clustering
- * cost +45% on the phishing corpus, 250 ms +18%); and whenever the batch is older
- * than VISIBLE_WITHIN seconds, so every report of a slow stream is visible
- * within a second of its arrival. */
-#define ALERT_COMMIT_GAP 0.25
+ * shared); when a campaign alert waits for its commit (see flush), at
+ * once, but not more often than every ALERT_COMMIT_GAP seconds; and
+ * whenever the batch is older than VISIBLE_WITHIN seconds, so every report
+ * is visible within a second of its arrival. Every input is read to its
+ * end without waiting on a sender (files, mbox, Maildir, one message on
+ * stdin), so a batch never waits for a report that may not come; its last
+ * commit is at the end of the input.
+ *
+ * The gap: ingesting a backlog raises alerts all the time (new campaigns
+ * keep crossing the threshold) and each commit costs two fsyncs and a
+ * rewrite of every index page the batch touched: a 50 ms gap made
+ * clustering cost +45% on the phishing corpus, 250 ms +18%, and at 250 ms
+ * alert commits were a third of the clustering cost at 50,000 generated
+ * reports; 500 ms keeps an alert within a second of its report's arrival
+ * (`alert_delay_max` in `ingest --json`; bench/README-campaigns.md). */
+#define ALERT_COMMIT_GAP 0.5
 #define VISIBLE_WITHIN 1.0
 static int commit_due(struct run *run)
 {
@@ -827,13 +856,14 @@ int cmd_ingest(int argc, char **argv)
 		printf("{\"db\":\"%s\",\"reports_read\":%ld,\"duplicates\":%ld,\"messages_stored\":"
 		       "%ld,"
 		       "\"urls\":%ld,\"with_findings\":%ld,\"limits_hit\":%ld,\"failures\":%ld,"
-		       "\"seconds\":%.3f,\"alert_commits\":%ld,\"store\":{\"submissions\":%ld,"
+		       "\"seconds\":%.3f,\"alerts\":%ld,\"alert_commits\":%ld,"
+		       "\"alert_delay_max\":%.3f,\"store\":{\"submissions\":%ld,"
 		       "\"reports\":%ld,"
 		       "\"indicators\":%ld,\"raw_bytes\":%lld,\"raw_stored_bytes\":%lld}}\n",
 		       path, run.reports, run.duplicates, run.suspects, run.urls, run.findings_msgs,
-		       run.limit_msgs, run.failures, el, run.alert_commits, c.submissions,
-		       c.reports, c.indicators, (long long)c.raw_bytes,
-		       (long long)c.raw_stored_bytes);
+		       run.limit_msgs, run.failures, el, run.alerts, run.alert_commits,
+		       run.alert_delay, c.submissions, c.reports, c.indicators,
+		       (long long)c.raw_bytes, (long long)c.raw_stored_bytes);
 	} else if (!quiet) {
 		printf("ingested %ld reports (%ld duplicates skipped) into %s in %.2fs:\n"
 		       "  %ld suspicious messages stored, %ld URLs, %ld with findings, %ld hit a "
