@@ -6,9 +6,9 @@
  * URL only (never to anything a report contains); http and https only, no
  * redirects, connect timeout 2 s and total 5 s per attempt, up to
  * WEBHOOK_TRIES attempts with doubling back-off from 250 ms; any 2xx is
- * success. E-mail: the same JSON as text/plain through libcurl SMTP to
+ * success. E-mail: the same JSON through SMTP (common/smtp.h) to
  * $SHIELD_SMTP_URL (default smtp://127.0.0.1:25) from $SHIELD_NOTIFY_FROM,
- * as `shield notify send` does.
+ * with $SHIELD_SMTP_USER/PASS when set, as `shield notify send` does.
  * Alerts are queued when raised and delivered by alerter_deliver(), which
  * the ingest calls after the commit that stored their reports: a receiver
  * that looks the campaign up on being alerted always finds it. Delivery is
@@ -21,9 +21,11 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "campaign/campaign_int.h"
 #include "common/lazylib.h"
+#include "common/smtp.h"
 #include "common/xalloc.h"
 
 #define WEBHOOK_TRIES 4
@@ -196,21 +198,6 @@ static int post_webhook(const struct curl_api *cu, const char *url, const char *
 	return rc;
 }
 
-struct mail_src {
-	const char *p;
-	size_t left;
-};
-
-static size_t mail_read(char *out, size_t sz, size_t n, void *ctx)
-{
-	struct mail_src *m = ctx;
-	size_t k = sz * n < m->left ? sz * n : m->left;
-	memcpy(out, m->p, k);
-	m->p += k;
-	m->left -= k;
-	return k;
-}
-
 static int send_mail(const struct curl_api *cu, const char *to, const struct pending *al, char *why,
 		     size_t whysz)
 {
@@ -232,41 +219,22 @@ static int send_mail(const struct curl_api *cu, const char *to, const struct pen
 	const char *body = al->body;
 	size_t cap = strlen(body) + 1024;
 	char *msg = xmalloc(cap);
+	/* Auto-Submitted (RFC 3834): no auto-reply to an alert; the
+	 * Message-ID is unique per campaign, time and process */
+	const char *host = strchr(from, '@') ? strchr(from, '@') + 1 : "localhost";
 	int n = snprintf(msg, cap,
 			 "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
+			 "Message-ID: <alert-%lld-%lld-%ld@%s>\r\n"
+			 "Auto-Submitted: auto-generated\r\n"
 			 "Subject: [shield] campaign %lld: %ld reports%s%s\r\n"
 			 "MIME-Version: 1.0\r\nContent-Type: application/json; charset=utf-8\r\n"
 			 "\r\n%s\r\n",
-			 from, to, date, (long long)al->campaign_id, al->reports,
-			 al->brand ? ", brand " : "",
+			 from, to, date, (long long)al->campaign_id, (long long)now, (long)getpid(),
+			 host, (long long)al->campaign_id, al->reports, al->brand ? ", brand " : "",
 			 al->brand && !strpbrk(al->brand, "\r\n") ? al->brand : "", body);
-	struct mail_src src = {msg, n > 0 ? (size_t)n : 0};
-	CURL *c = cu->easy_init();
-	int rc = -1;
-	if (c) {
-		char f[300], t[300];
-		snprintf(f, sizeof f, "<%s>", from);
-		snprintf(t, sizeof t, "<%s>", to);
-		struct curl_slist *rcpt = cu->slist_append(NULL, t);
-		cu->easy_setopt(c, CURLOPT_URL, url);
-		cu->easy_setopt(c, CURLOPT_MAIL_FROM, f);
-		cu->easy_setopt(c, CURLOPT_MAIL_RCPT, rcpt);
-		cu->easy_setopt(c, CURLOPT_READFUNCTION, mail_read);
-		cu->easy_setopt(c, CURLOPT_READDATA, &src);
-		cu->easy_setopt(c, CURLOPT_UPLOAD, 1L);
-		cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT_MS, 2000L);
-		cu->easy_setopt(c, CURLOPT_TIMEOUT_MS, 10000L);
-		cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-		CURLcode cc = cu->easy_perform(c);
-		if (cc == CURLE_OK)
-			rc = 0;
-		else
-			snprintf(why, whysz, "%s", cu->easy_strerror(cc));
-		cu->slist_free_all(rcpt);
-		cu->easy_cleanup(c);
-	} else {
-		snprintf(why, whysz, "cannot start libcurl");
-	}
+	/* an alert is worth little late: 2 s to connect, 10 s in all */
+	struct smtp_opts so = {url, from, 2000, 10000, 0};
+	int rc = smtp_send(cu, &so, to, msg, n > 0 ? (size_t)n : 0, why, whysz) == SMTP_OK ? 0 : -1;
 	free(msg);
 	return rc;
 }

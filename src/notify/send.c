@@ -34,6 +34,7 @@
 #include "common/buf.h"
 #include "common/lazylib.h"
 #include "common/limits.h"
+#include "common/smtp.h"
 #include "common/xalloc.h"
 #include "notify/contacts.h"
 #include "notify/plan.h"
@@ -708,71 +709,6 @@ static int render_batch(struct store *st, const struct send_opts *o, const char 
 	return 0;
 }
 
-/* ---- SMTP ---- */
-
-struct upload {
-	const unsigned char *p;
-	size_t len, pos;
-};
-
-static size_t read_cb(char *dst, size_t size, size_t nmemb, void *ctx)
-{
-	struct upload *u = ctx;
-	size_t room = size * nmemb, left = u->len - u->pos;
-	size_t n = left < room ? left : room;
-	memcpy(dst, u->p + u->pos, n);
-	u->pos += n;
-	return n;
-}
-
-enum smtp_result { SMTP_OK, SMTP_TEMP, SMTP_PERM };
-
-static enum smtp_result smtp_send(const struct curl_api *cu, const struct send_opts *o,
-				  const char *url, const char *from, const char *rcpt,
-				  const unsigned char *msg, size_t len, char *why, size_t wl)
-{
-	CURL *c = cu->easy_init();
-	if (!c) {
-		snprintf(why, wl, "curl_easy_init failed");
-		return SMTP_TEMP;
-	}
-	struct upload u = {msg, len, 0};
-	char ebuf[CURL_ERROR_SIZE] = "";
-	char fromarg[300], rcptarg[300];
-	snprintf(fromarg, sizeof fromarg, "<%s>", from);
-	snprintf(rcptarg, sizeof rcptarg, "<%s>", rcpt);
-	struct curl_slist *rcpts = cu->slist_append(NULL, rcptarg);
-	cu->easy_setopt(c, CURLOPT_URL, url);
-	cu->easy_setopt(c, CURLOPT_MAIL_FROM, fromarg);
-	cu->easy_setopt(c, CURLOPT_MAIL_RCPT, rcpts);
-	cu->easy_setopt(c, CURLOPT_READFUNCTION, read_cb);
-	cu->easy_setopt(c, CURLOPT_READDATA, &u);
-	cu->easy_setopt(c, CURLOPT_UPLOAD, 1L);
-	cu->easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
-	cu->easy_setopt(c, CURLOPT_ERRORBUFFER, ebuf);
-	cu->easy_setopt(c, CURLOPT_CONNECTTIMEOUT, 30L);
-	cu->easy_setopt(c, CURLOPT_TIMEOUT, 300L);
-	cu->easy_setopt(c, CURLOPT_NOSIGNAL, 1L);
-	if (o->tls)
-		cu->easy_setopt(c, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
-	const char *user = getenv("SHIELD_SMTP_USER"), *pass = getenv("SHIELD_SMTP_PASS");
-	if (user && *user) {
-		cu->easy_setopt(c, CURLOPT_USERNAME, user);
-		cu->easy_setopt(c, CURLOPT_PASSWORD, pass ? pass : "");
-	}
-	CURLcode rc = cu->easy_perform(c);
-	long code = 0;
-	cu->easy_getinfo(c, CURLINFO_RESPONSE_CODE, &code);
-	cu->slist_free_all(rcpts);
-	cu->easy_cleanup(c);
-	if (rc == CURLE_OK)
-		return SMTP_OK;
-	snprintf(why, wl, "%ld %s", code, ebuf[0] ? ebuf : cu->easy_strerror(rc));
-	if (code >= 500 && code < 600)
-		return SMTP_PERM;
-	return SMTP_TEMP; /* 4xx, or no answer at all (connection, timeout) */
-}
-
 /* ---- the run ---- */
 
 struct bvec {
@@ -932,6 +868,8 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 		warn(ctx, msg);
 		return SHIELD_EXIT_USAGE;
 	}
+	/* the operator's relay: 30 s to connect, 5 minutes for a batch */
+	struct smtp_opts so = {url, from, 30000, 300000, o->tls};
 	long frozen = 0;
 	int partial = freeze(st, c, o, from, org, o->names, warn, ctx, &frozen) != 0;
 	crash_hook("frozen");
@@ -979,8 +917,8 @@ int notify_send(struct store *st, const struct contacts *c, const struct send_op
 				r = write_eml(o->dry_run_dir, b, why, sizeof why) ? SMTP_TEMP
 										  : SMTP_OK;
 			else
-				r = smtp_send(&cu, o, url, from, b->address, b->message,
-					      b->message_len, why, sizeof why);
+				r = smtp_send(&cu, &so, b->address, b->message, b->message_len, why,
+					      sizeof why);
 			if (r != SMTP_TEMP || tries >= o->max_tries)
 				break;
 			int wait = o->backoff << (tries - 1);
