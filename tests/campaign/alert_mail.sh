@@ -21,6 +21,7 @@ trap cleanup EXIT INT TERM
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+. "$ROOT/tests/lib.sh"
 if [ ! -x "$SINK" ] || [ ! -x "$PY" ]; then
 	echo "skip: $SINK or $PY missing (apt-get install postfix python3)"
 	echo "$pass passed, $fail failed"
@@ -28,18 +29,7 @@ if [ ! -x "$SINK" ] || [ ! -x "$PY" ]; then
 fi
 # three reports of one lure: they cross the default 3 within 10 minutes
 mkdir "$T/in"
-for i in 1 2 3; do
-	cat >"$T/in/a$i.eml" <<M
-From: "Belfius" <noreply$i@belfius-veilig.example>
-To: user$i@example.be
-Subject: Uw kaart vervalt vandaag $i
-Date: Tue, 2 Jan 2024 09:0$i:00 +0100
-Message-ID: <a$i@belfius-veilig.example>
-
-Beste klant, uw kaart vervalt. Bevestig uw gegevens via
-https://belfius-veilig.example/kaart?id=$i binnen 24 uur.
-M
-done
+lure_reports "$T/in"
 # start_sink DIR NAME OPTION... - smtp-sink on a free port, one file per
 # message below DIR; sets port. The banner names this sink, so the test
 # never talks to some other server that took the port meanwhile.
@@ -47,7 +37,7 @@ start_sink() {
 	dir=$1 name=$2
 	shift 2
 	mkdir -p "$dir"
-	port=$($PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	port=$(free_port)
 	if [ "$(id -u)" = 0 ]; then
 		chown nobody "$dir"
 		"$SINK" "$@" -h "$name" -u nobody -R "$dir" -d "%M." "127.0.0.1:$port" 8 >>"$T/sink.log" 2>&1 &
@@ -55,22 +45,7 @@ start_sink() {
 		"$SINK" "$@" -h "$name" -d "$dir/%M." "127.0.0.1:$port" 8 >>"$T/sink.log" 2>&1 &
 	fi
 	PIDS="$PIDS $!"
-	$PY - "$port" "$name" <<'PY'
-import socket, sys, time
-port, want = int(sys.argv[1]), sys.argv[2]
-end = time.time() + 10
-while time.time() < end:
-    try:
-        with socket.create_connection(("127.0.0.1", port), timeout=2) as s:
-            g = s.recv(512).decode("ascii", "replace")
-            s.sendall(b"QUIT\r\n")
-            if g.startswith("220") and want in g:
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.1)
-sys.exit(1)
-PY
+	wait_banner "$port" "$name"
 }
 if ! start_sink "$T/good" "alert-sink-$$.test"; then
 	ko "smtp-sink answers on 127.0.0.1"

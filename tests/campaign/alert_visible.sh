@@ -23,20 +23,10 @@ trap cleanup EXIT INT TERM
 pass=0; fail=0
 ok() { pass=$((pass + 1)); echo "ok   $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
+. "$ROOT/tests/lib.sh"
 mkdir "$T/in"
 # three reports of one lure first (they cross the default 3-in-10-minutes)
-for i in 1 2 3; do
-	cat >"$T/in/a$i.eml" <<M
-From: "Belfius" <noreply$i@belfius-veilig.example>
-To: user$i@example.be
-Subject: Uw kaart vervalt vandaag $i
-Date: Tue, 2 Jan 2024 09:0$i:00 +0100
-Message-ID: <a$i@belfius-veilig.example>
-
-Beste klant, uw kaart vervalt. Bevestig uw gegevens via
-https://belfius-veilig.example/kaart?id=$i binnen 24 uur.
-M
-done
+lure_reports "$T/in"
 # then many unrelated reports: enough work after the alert (well over
 # 500 ms on any machine) for the early commit to come before the end
 python3 - "$T/in" <<'PY'

@@ -110,30 +110,8 @@ if [ ! -x "$S" ]; then
 	summary
 fi
 
-# free_port - a port on 127.0.0.1 nobody listens on right now
-free_port() {
-	$PY -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'
-}
-# wait_banner PORT TEXT - wait (at most 10 s) until the server on PORT
-# greets with TEXT: proves that it is ours and not someone else's
-wait_banner() {
-	$PY - "$1" "$2" <<'EOF'
-import socket, sys, time
-port, want = int(sys.argv[1]), sys.argv[2]
-end = time.time() + 10
-while time.time() < end:
-    try:
-        with socket.create_connection(('127.0.0.1', port), timeout=2) as s:
-            g = s.recv(512).decode('ascii', 'replace')
-            s.sendall(b'QUIT\r\n')
-            if g.startswith('220') and want in g:
-                sys.exit(0)
-    except OSError:
-        pass
-    time.sleep(0.1)
-sys.exit(1)
-EOF
-}
+# free_port, wait_banner
+. "$repo/tests/lib.sh"
 # start_sink DIR NAME OPTION... - smtp-sink on a free port writing one file
 # per transaction below DIR; sets sink_port and sink_pid
 start_sink() {
