@@ -3,17 +3,19 @@
 # flat as the store grows? Generates N reports (default 200000) of
 # campaigns scaled with mutated copies (bench/campaign_gen.py, as
 # campaign_bench.sh does), splits them in CHUNKS equal parts (default 4) in
-# file order, and ingests the parts one after the other into one store:
-# first without clustering (SHIELD_CAMPAIGN_DISABLE=1), then, into a fresh
-# store, with it. For each part it prints ms/report off and on, the
+# file order, and ingests the parts one after the other into two stores,
+# one without clustering (SHIELD_CAMPAIGN_DISABLE=1) and one with it,
+# alternating (part 1 off, part 1 on, part 2 off, ...). For each part it
+# prints ms/report off and on, the
 # clustering's own cost (on - off) per report, user and system CPU, and,
 # with clustering, the alerts, the commits they caused and the longest
 # time from a report being read to the delivery of its alert
 # (`alert_delay_max`). A part's time includes its process start and final
 # commit. Needs ~1 GB of /tmp per 100,000 reports; the parts run pinned to
-# CPU $CPU (default 1) when taskset exists. Off and on run one after the
-# other, not side by side: two ingests at once share the disk and made
-# each other's later parts up to 1.5x slower on this machine.
+# CPU $CPU (default 1) when taskset exists. Off and on never run side by
+# side: two ingests at once share the disk and made each other's later
+# parts up to 1.5x slower on this machine; alternating the parts keeps the
+# machine's drift (1.2x to 2x between runs an hour apart) out of on - off.
 BUILD=${1:-build}
 N=${2:-200000}
 PARTS=${3:-4}
@@ -48,14 +50,16 @@ ingest() {
 			"$T/p$2" >"$T/out" 2>/dev/null
 	fi || { echo "ingest ($1, part $2) failed"; exit 1; }
 }
-for mode in off on; do
-	i=1
-	while [ $i -le "$PARTS" ]; do
+# part by part, each part first into the store without clustering, then
+# into the one with it: the two halves of a row run minutes apart at most
+i=1
+while [ $i -le "$PARTS" ]; do
+	for mode in off on; do
 		ingest $mode $i
 		n=$(field reports_read "$T/out")
 		echo "$mode $i $n $(tail -1 "$T/time") $(field alerts "$T/out") $(field alert_commits "$T/out") $(field alert_delay_max "$T/out")" >>"$T/rows"
-		i=$((i + 1))
 	done
+	i=$((i + 1))
 done
 printf '%5s %9s %8s %8s %8s %9s %9s %7s %8s %10s\n' part "reports" "off ms" "on ms" "on-off" "off u+s" "on u+s" alerts "a.commit" "alert max"
 i=1
