@@ -6,12 +6,11 @@
 # file order, and ingests the parts one after the other into two stores,
 # one without clustering (SHIELD_CAMPAIGN_DISABLE=1) and one with it,
 # alternating (part 1 off, part 1 on, part 2 off, ...). For each part it
-# prints ms/report off and on, the
-# clustering's own cost (on - off) per report, user and system CPU, and,
-# with clustering, the alerts, the commits they caused and the longest
-# time from a report being read to the delivery of its alert
-# (`alert_delay_max`). A part's time includes its process start and final
-# commit. Needs ~1 GB of /tmp per 100,000 reports; the parts run pinned to
+# prints ms/report off and on, the clustering's own cost (on - off) per
+# report, user and system CPU, and, with clustering, the alerts, the
+# commits they caused and the longest time from a report being read to the
+# delivery of its alert (`alert_delay_max`). A part's time includes its
+# process start and final commit. Needs ~1 GB of /tmp per 100,000 reports; the parts run pinned to
 # CPU $CPU (default 1) when taskset exists. Off and on never run side by
 # side: two ingests at once share the disk and made each other's later
 # parts up to 1.5x slower on this machine; alternating the parts keeps the
