@@ -221,7 +221,8 @@ static int send_mail(const struct curl_api *cu, const char *to, const struct pen
 	char *msg = xmalloc(cap);
 	/* Auto-Submitted (RFC 3834): no auto-reply to an alert; the
 	 * Message-ID is unique per campaign, time and process */
-	const char *host = strchr(from, '@') ? strchr(from, '@') + 1 : "localhost";
+	const char *at = strchr(from, '@');
+	const char *host = at ? at + 1 : "localhost";
 	int n = snprintf(msg, cap,
 			 "From: <%s>\r\nTo: <%s>\r\nDate: %s\r\n"
 			 "Message-ID: <alert-%lld-%lld-%ld@%s>\r\n"

@@ -53,12 +53,12 @@ struct run {
 	/* ordered */
 	long suspects, duplicates, failures, findings_msgs, limit_msgs, urls;
 	int in_txn, pending;
-	int alerted;	    /* a report of this batch raised a campaign alert */
 	double last_commit; /* progress_now() of the last commit (or the start) */
 	long alert_commits; /* commits made early because of an alert */
 	long alerts;	    /* alerts raised (in a replay: that would be) */
-	double alert_since; /* submission time of the oldest report whose alert
-			       waits for the commit; 0: none waits */
+	double alert_since; /* submission time of the oldest report of this batch
+			       that raised an alert (waiting for the commit);
+			       0: none did */
 	double alert_delay; /* longest submission-to-delivery time of an alert */
 };
 
@@ -276,7 +276,6 @@ static int on_result_store(void *ctx, struct result *r)
 	/* an alert is delivered after the commit that stores its campaign:
 	 * that commit comes soon (commit_due), not at the batch end */
 	if (campaign_alerted(run->ce)) {
-		run->alerted = 1;
 		run->alerts++;
 		if (!run->alert_since || w->job->submitted < run->alert_since)
 			run->alert_since = w->job->submitted;
@@ -290,7 +289,6 @@ static int flush(struct run *run)
 		return 0;
 	run->in_txn = 0;
 	run->pending = 0;
-	run->alerted = 0;
 	run->last_commit = progress_now();
 	if (store_commit(run->st) < 0) {
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
@@ -332,7 +330,7 @@ static int commit_due(struct run *run)
 	if (run->pending >= BATCH)
 		return 1;
 	double since = progress_now() - run->last_commit;
-	if (run->alerted && since >= ALERT_COMMIT_GAP) {
+	if (run->alert_since && since >= ALERT_COMMIT_GAP) {
 		run->alert_commits++;
 		return 1;
 	}
