@@ -181,21 +181,32 @@ static void t_self_links(struct test_state *t)
 	"drill set from our loyalty programme. Answer three questions and pay "                    \
 	"only the shipping to claim it today, reference %d."
 
+/* open_engine - an empty in-memory store and a campaign engine on it
+ * (alerts at 3 reports within 10 minutes), checked; NULL, with nothing
+ * left open, when either cannot be made. */
+static struct campaign_engine *open_engine(struct test_state *t, struct store **st)
+{
+	char *err = NULL;
+	*st = store_open(":memory:", &err);
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = *st ? campaign_engine_new(*st, &cfg, &err) : NULL;
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		*st = store_close(*st);
+		free(err);
+	}
+	return ce;
+}
+
 /* t_lures - what alone must not glue reports: a kit's one-line
  * placeholder text with a verified organisation's link, or a shared
  * landing domain when text and subject both differ. */
 static void t_lures(struct test_state *t)
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
-	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		store_close(st);
-		free(err);
+	struct store *st;
+	struct campaign_engine *ce = open_engine(t, &st);
+	if (!ce)
 		return;
-	}
 	const char *subj[] = {"Your driving licence is suspended", "Tax ID irregularity detected",
 			      "Bank points about to expire"};
 	const char *land[] = {"licence-fee.top", "tax-fix.top", "points-now.top"};
@@ -232,7 +243,6 @@ static void t_lures(struct test_state *t)
 	CHECK(t, ids[0] != ids[2]);
 	campaign_engine_free(ce);
 	store_close(st);
-	free(err);
 }
 
 #define LURE_AV                                                                                    \
@@ -252,16 +262,10 @@ static void t_lures(struct test_state *t)
  * report. */
 static void bridge_run(struct test_state *t, int pin_first, long long out[3])
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
-	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		store_close(st);
-		free(err);
+	struct store *st;
+	struct campaign_engine *ce = open_engine(t, &st);
+	if (!ce)
 		return;
-	}
 	char sha[65];
 	struct result *r;
 	for (int i = 0; i < 2; i++) {
@@ -296,7 +300,6 @@ static void bridge_run(struct test_state *t, int pin_first, long long out[3])
 	result_free(r);
 	campaign_engine_free(ce);
 	store_close(st);
-	free(err);
 }
 
 /* t_bridge - a report that clearly matches two live campaigns of one
