@@ -63,9 +63,8 @@ void *store_pack_get(struct store *st, int64_t off, size_t len, const char *what
 int store_error(struct store *st, const char *msg);
 const char *store_own_error(struct store *st);
 
-/* Raw messages, content-addressed. */
-int store_put_raw(struct store *st, const char sha256[65], const void *data, size_t len);
-/* store_get_raw - *data is malloc'd (caller frees). */
+/* store_get_raw - the raw bytes of the submission with this SHA-256;
+ * *data is malloc'd (caller frees). */
 int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len);
 
 /* store_add_submission - record a received report's raw bytes; returns

@@ -68,9 +68,14 @@ static const char *const sql[Q_N] = {
 		  " LIMIT ?",
     [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind) VALUES(?,?,?)",
     /* exact-message keys: a random B-tree insert per report in
-     * campaign_key, while report_message already holds them */
-    [Q_MSG_GET] = "SELECT DISTINCT campaign_id FROM report WHERE message_sha=?"
-		  " AND campaign_id IS NOT NULL ORDER BY campaign_id DESC LIMIT ?",
+     * campaign_key, while report_message already holds them. The `+`
+     * and INDEXED BY keep the look-up on that index (core step 4, in
+     * store_sqlite.c, says why the `+`); the planner had walked
+     * report_campaign backwards for the ORDER BY, reading every assigned
+     * report per look-up. */
+    [Q_MSG_GET] = "SELECT DISTINCT campaign_id FROM report INDEXED BY report_message"
+		  " WHERE substr(message_sha, 1, 16)=substr(?1, 1, 16) AND +message_sha=?1"
+		  " AND campaign_id IS NOT NULL ORDER BY campaign_id DESC LIMIT ?2",
     [Q_GET] = "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,exemplars,"
 	      "agg,state FROM campaign WHERE id=?",
     [Q_INS] = "INSERT INTO campaign(first_seen,last_seen,reports,alerted_at,merged_into,pin,"
@@ -445,7 +450,8 @@ int store_campaign_reset_derived(struct store_campaign *sc, int64_t cid)
 int store_campaign_report_set(struct store_campaign *sc, const char *message_sha, int64_t cid)
 {
 	return run(sc,
-		   "UPDATE report SET campaign_id=?1 WHERE message_sha=?2 AND campaign_id IS NULL",
+		   "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)=substr(?2, 1, 16)"
+		   " AND +message_sha=?2 AND campaign_id IS NULL",
 		   1, &cid, message_sha);
 }
 
@@ -479,7 +485,8 @@ int store_campaign_sync_reports(struct store_campaign *sc)
 	return run(sc,
 		   "UPDATE report SET campaign_id=m.cid FROM (SELECT message_sha AS sha,"
 		   " campaign_id AS cid, min(seq) FROM campaign_member GROUP BY message_sha) AS m"
-		   " WHERE report.message_sha=m.sha",
+		   " WHERE substr(report.message_sha, 1, 16)=substr(m.sha, 1, 16)"
+		   " AND +report.message_sha=m.sha",
 		   0, NULL, NULL);
 }
 
