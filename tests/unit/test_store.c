@@ -213,6 +213,163 @@ static void newer_schema_refused(struct test_state *t)
 	store_close(st);
 }
 
+/* A store as versions 1-3 of the core schema made it (the steps' SQL as
+ * they were applied; a fixture of the old format, not to be kept in step
+ * with store_sqlite.c), holding one submission, its report and two
+ * indicators; dangling adds a link to an indicator that is not there. */
+static sqlite3 *old_store(const char *file, const char *raw, const char *sha, int dangling)
+{
+	sqlite3 *db = NULL;
+	unlink(file);
+	if (sqlite3_open(file, &db) != SQLITE_OK)
+		return NULL;
+	const char *schema =
+	    "CREATE TABLE raw (sha256 TEXT PRIMARY KEY, size INTEGER NOT NULL,"
+	    " stored_size INTEGER NOT NULL, codec TEXT NOT NULL, data BLOB NOT NULL);"
+	    "CREATE TABLE submission (id INTEGER PRIMARY KEY, sha256 TEXT NOT NULL UNIQUE"
+	    " REFERENCES raw(sha256), source TEXT NOT NULL, source_index INTEGER NOT NULL,"
+	    " size INTEGER NOT NULL, received_at TEXT NOT NULL);"
+	    "CREATE TABLE report (id INTEGER PRIMARY KEY, submission_id INTEGER NOT NULL"
+	    " REFERENCES submission(id), suspect_index INTEGER NOT NULL, message_sha TEXT NOT NULL,"
+	    " forward TEXT NOT NULL, reporter TEXT, from_addr TEXT, subject TEXT, msg_date TEXT,"
+	    " origin_ip TEXT, created_at TEXT NOT NULL, result TEXT NOT NULL,"
+	    " UNIQUE(submission_id, suspect_index));"
+	    "CREATE INDEX report_message ON report(message_sha);"
+	    "CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL,"
+	    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
+	    " UNIQUE(type, value));"
+	    "CREATE TABLE report_indicator (report_id INTEGER NOT NULL REFERENCES report(id),"
+	    " indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
+	    " PRIMARY KEY(report_id, indicator_id)) WITHOUT ROWID;"
+	    "CREATE INDEX report_indicator_ind ON report_indicator(indicator_id);"
+	    "ALTER TABLE report ADD COLUMN verdict TEXT;"
+	    "ALTER TABLE report ADD COLUMN score INTEGER;"
+	    "ALTER TABLE report ADD COLUMN brand TEXT;"
+	    "ALTER TABLE report ADD COLUMN campaign_id INTEGER;"
+	    "CREATE INDEX report_campaign ON report(campaign_id);"
+	    "CREATE INDEX report_verdict ON report(verdict);"
+	    "ALTER TABLE raw ADD COLUMN pack_offset INTEGER;"
+	    "CREATE TABLE schema_version (component TEXT PRIMARY KEY, version INTEGER NOT NULL);"
+	    "INSERT INTO schema_version VALUES ('core', 3);"
+	    "INSERT INTO indicator VALUES (7, 'url', 'http://evil.example/1', 't0', 't0', 1),"
+	    " (8, 'domain', 'evil.example', 't0', 't0', 1);";
+	char sql[512];
+	sqlite3_stmt *q = NULL;
+	int ok = sqlite3_exec(db, schema, NULL, NULL, NULL) == SQLITE_OK &&
+		 sqlite3_prepare_v2(db, "INSERT INTO raw VALUES (?1, ?2, ?2, 'none', ?3, NULL)", -1,
+				    &q, NULL) == SQLITE_OK;
+	if (ok) {
+		sqlite3_bind_text(q, 1, sha, -1, SQLITE_STATIC);
+		sqlite3_bind_int(q, 2, (int)strlen(raw));
+		sqlite3_bind_blob(q, 3, raw, (int)strlen(raw), SQLITE_STATIC);
+		ok = sqlite3_step(q) == SQLITE_DONE;
+	}
+	sqlite3_finalize(q);
+	snprintf(sql, sizeof sql,
+		 "INSERT INTO submission VALUES (5, '%s', 'old.eml', -1, %d, 't0');"
+		 "INSERT INTO report(id, submission_id, suspect_index, message_sha, forward,"
+		 " created_at, result) VALUES (1, 5, 0, 'bbbb', 'none', 't0', '{}');"
+		 "INSERT INTO report_indicator VALUES (1, 7, 'text'), (1, 8, 'url');%s",
+		 sha, (int)strlen(raw),
+		 dangling ? "INSERT INTO report_indicator VALUES (1, 99, 'text');" : "");
+	if (!ok || sqlite3_exec(db, sql, NULL, NULL, NULL) != SQLITE_OK) {
+		sqlite3_close(db);
+		return NULL;
+	}
+	return db;
+}
+
+static int int_query(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* upgrade_from_v3 - core step 4 rebuilds raw, submission and indicator:
+ * everything stored before is still found by the new keys, duplicates are
+ * still caught, foreign keys are on again after; a store whose links are
+ * already broken is refused and left as it was. */
+static void upgrade_from_v3(struct test_state *t)
+{
+	char file[] = "/tmp/shield-test-upgrade-XXXXXX";
+	int fd = mkstemp(file);
+	if (fd < 0)
+		return;
+	close(fd);
+	const char raw[] = "Subject: old\n\nstored by version 3\n";
+	char sha[65];
+	sha256_hex(raw, sizeof raw - 1, sha);
+	sqlite3 *db = old_store(file, raw, sha, 0);
+	CHECK(t, db != NULL);
+	sqlite3_close(db);
+	char *err = NULL;
+	struct store *st = store_open(file, &err);
+	CHECK(t, st != NULL);
+	if (st) {
+		sqlite3 *h = store_sqlite(st);
+		CHECK(t, int_query(h, "SELECT version FROM schema_version WHERE component='core'") ==
+			     4);
+		CHECK(t, int_query(h, "PRAGMA foreign_keys") == 1);
+		CHECK(t, int_query(h, "SELECT count(*) FROM raw WHERE id=5") == 1);
+		void *data = NULL;
+		size_t len = 0;
+		CHECK(t, store_get_raw(st, sha, &data, &len) == STORE_OK && len == sizeof raw - 1 &&
+			     memcmp(data, raw, len) == 0);
+		free(data);
+		int64_t sid = 0, rid = 0;
+		CHECK(t, store_begin(st) == 0);
+		CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "again.eml", -1, &sid) ==
+			     STORE_DUP);
+		CHECK(t, sid == 5);
+		char sha_new[65];
+		sha256_hex("new", 3, sha_new);
+		CHECK(t, store_add_submission(st, sha_new, "new", 3, "new.eml", -1, &sid) ==
+			     STORE_OK);
+		/* the same message and indicators as the old report */
+		struct result *r = mk("bbbb", "http://evil.example/1");
+		CHECK(t, store_add_report(st, sid, r, "{}", &rid) == STORE_OK);
+		result_free(r);
+		CHECK(t, store_commit(st) == 0);
+		long domain_reports = 0;
+		store_list_indicators(st, "domain", 0, ind_cb, &domain_reports);
+		CHECK(t, domain_reports == 2);
+		struct store_counts c;
+		CHECK(t, store_counts(st, &c) == 0 && c.indicators == 2 && c.submissions == 2);
+		int n = 0;
+		store_reports_sharing(st, rid, count_cb, &n);
+		CHECK(t, n == 1);
+		store_close(st);
+	}
+	free(err);
+	err = NULL;
+	/* broken links: refused, named, and the old version left whole */
+	db = old_store(file, raw, sha, 1);
+	CHECK(t, db != NULL);
+	sqlite3_close(db);
+	st = store_open(file, &err);
+	CHECK(t, st == NULL);
+	CHECK(t, err && strstr(err, "report_indicator") && strstr(err, "version 3"));
+	free(err);
+	if (sqlite3_open(file, &db) == SQLITE_OK) {
+		CHECK(t, int_query(db, "SELECT version FROM schema_version WHERE component='core'") ==
+			     3);
+		CHECK(t, int_query(db, "SELECT count(*) FROM indicator") == 2);
+		CHECK(t, int_query(db, "SELECT count(*) FROM sqlite_master WHERE name='indicator4'") ==
+			     0);
+	}
+	sqlite3_close(db);
+	const char *sfx[] = {"", "-wal", "-shm", "-raw"};
+	for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
+		char f[64];
+		snprintf(f, sizeof f, "%s%s", file, sfx[i]);
+		unlink(f);
+	}
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -224,6 +381,7 @@ int main(void)
 	RUN(&t, raw_pack);
 	RUN(&t, bad_path);
 	RUN(&t, newer_schema_refused);
+	RUN(&t, upgrade_from_v3);
 	unlink(path);
 	char wal[64];
 	snprintf(wal, sizeof wal, "%s-wal", path);
