@@ -39,7 +39,7 @@ struct store {
 	sqlite3 *db;
 	char err[512];
 	int own_err; /* err says more than SQLite's last message (the pack) */
-	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *upd_ind, *find_ind,
+	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *find_ind,
 	    *ins_link;
 	struct store_packer *packer; /* for store_add_submission */
 	char *pack_path;	     /* PATH-raw; NULL keeps raw bytes in the table */
@@ -103,7 +103,12 @@ static const char *const core_steps[] = {
      * - indicator is found by `key`, 64 bits of SHA-256(type NUL value)
      *   (shield_indicator_key(), registered by store_open), compared in
      *   full after; a cryptographic hash, so reported values cannot be
-     *   made to collide cheaply (one B-tree entry per value either way).
+     *   made to collide cheaply (one B-tree entry per value either way);
+     * - indicator no longer keeps last_seen and reports: each new link
+     *   updated them in place, a random page of a growing table per
+     *   indicator per report (a fifth of the pages written). Both follow
+     *   from report_indicator (its index on indicator_id holds the report
+     *   ids in order) and are worked out when indicators are listed.
      * raw is rebuilt first, while the old submission's UNIQUE index can
      * still join the two. Rebuilding a table needs foreign keys off:
      * store_migrate does so and runs foreign_key_check before it commits. */
@@ -125,10 +130,9 @@ static const char *const core_steps[] = {
     "DROP INDEX report_message;"
     "CREATE INDEX report_message ON report(substr(message_sha, 1, 16));"
     "CREATE TABLE indicator4 (id INTEGER PRIMARY KEY, key INTEGER NOT NULL,"
-    " type TEXT NOT NULL, value TEXT NOT NULL, first_seen TEXT NOT NULL,"
-    " last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0);"
+    " type TEXT NOT NULL, value TEXT NOT NULL, first_seen TEXT NOT NULL);"
     "INSERT INTO indicator4 SELECT id, shield_indicator_key(type, value), type, value,"
-    " first_seen, last_seen, reports FROM indicator;"
+    " first_seen FROM indicator;"
     "DROP TABLE indicator;"
     "ALTER TABLE indicator4 RENAME TO indicator;"
     "CREATE INDEX indicator_key ON indicator(key);",
@@ -395,10 +399,7 @@ struct store *store_open(const char *path, char **err)
 	    prep(st, &st->find_ind,
 		 "SELECT id FROM indicator WHERE key=?3 AND type=?1 AND value=?2") < 0 ||
 	    prep(st, &st->ins_ind,
-		 "INSERT INTO indicator(type,value,first_seen,last_seen,reports,key) "
-		 "VALUES(?,?,?,?,0,?)") < 0 ||
-	    prep(st, &st->upd_ind,
-		 "UPDATE indicator SET last_seen=?, reports=reports+1 WHERE id=?") < 0 ||
+		 "INSERT INTO indicator(type,value,first_seen,key) VALUES(?,?,?,?)") < 0 ||
 	    prep(st, &st->ins_link,
 		 "INSERT OR IGNORE INTO report_indicator(report_id,indicator_id,found_in)"
 		 " VALUES(?,?,?)") < 0) {
@@ -416,7 +417,7 @@ struct store *store_close(struct store *st)
 	if (!st)
 		return NULL;
 	sqlite3_stmt *all[] = {st->ins_raw, st->ins_sub, st->find_sub, st->ins_rep,
-			       st->ins_ind, st->upd_ind, st->find_ind, st->ins_link};
+			       st->ins_ind, st->find_ind, st->ins_link};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
 	sqlite3_close_v2(st->db);
@@ -754,7 +755,8 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
 	return store_add_submission_packed(st, sha256, len, &pk, source, source_index, id);
 }
 
-/* link_indicator - upsert (type, value) and link it to the report. */
+/* link_indicator - find or add (type, value) and link it to the report
+ * (once: the same indicator twice in one report counts once). */
 static int link_indicator(struct store *st, int64_t rid, const char *type, const char *value,
 			  const char *found_in, const char *now)
 {
@@ -774,8 +776,7 @@ static int link_indicator(struct store *st, int64_t rid, const char *type, const
 		sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 		sqlite3_bind_text(s, 3, now, -1, SQLITE_STATIC);
-		sqlite3_bind_text(s, 4, now, -1, SQLITE_STATIC);
-		sqlite3_bind_int64(s, 5, key);
+		sqlite3_bind_int64(s, 4, key);
 		if (step_done(st, s, "storing indicator") < 0)
 			return STORE_ERR;
 		iid = sqlite3_last_insert_rowid(st->db);
@@ -784,14 +785,7 @@ static int link_indicator(struct store *st, int64_t rid, const char *type, const
 	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_int64(s, 2, iid);
 	sqlite3_bind_text(s, 3, found_in, -1, SQLITE_STATIC);
-	if (step_done(st, s, "linking indicator") < 0)
-		return STORE_ERR;
-	if (sqlite3_changes(st->db) == 0)
-		return STORE_OK; /* same indicator twice in one report counts once */
-	s = st->upd_ind;
-	sqlite3_bind_text(s, 1, now, -1, SQLITE_STATIC);
-	sqlite3_bind_int64(s, 2, iid);
-	return step_done(st, s, "updating indicator");
+	return step_done(st, s, "linking indicator");
 }
 
 int store_add_report(struct store *st, int64_t submission_id, const struct result *r,
@@ -921,12 +915,24 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 			  store_indicator_cb cb, void *ctx)
 {
 	sqlite3_stmt *q;
+	/* last seen: when its latest report (the highest id linked; ids
+	 * grow with time) was stored; reports: its links. Both read
+	 * report_indicator_ind (indicator_id, report_id), see core step 4. */
 	const char *sql =
-	    report_id ? "SELECT i.type, i.value, i.first_seen, i.last_seen, i.reports"
-			" FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
-			" WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
-		      : "SELECT type, value, first_seen, last_seen, reports FROM indicator"
-			" WHERE (?1 IS NULL OR type=?1) ORDER BY type, reports DESC, id";
+	    report_id
+		? "SELECT i.type, i.value, i.first_seen,"
+		  " coalesce((SELECT r.created_at FROM report r WHERE r.id = (SELECT"
+		  " max(x.report_id) FROM report_indicator x WHERE x.indicator_id=i.id)),"
+		  " i.first_seen),"
+		  " (SELECT count(*) FROM report_indicator x WHERE x.indicator_id=i.id)"
+		  " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
+		  " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
+		: "SELECT i.type, i.value, i.first_seen, coalesce(r.created_at, i.first_seen),"
+		  " coalesce(l.n, 0) AS n FROM indicator i"
+		  " LEFT JOIN (SELECT indicator_id AS id, count(*) AS n, max(report_id) AS last"
+		  " FROM report_indicator GROUP BY indicator_id) l ON l.id=i.id"
+		  " LEFT JOIN report r ON r.id=l.last"
+		  " WHERE (?1 IS NULL OR i.type=?1) ORDER BY i.type, n DESC, i.id";
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return fail(st, "listing indicators");
 	if (type)
