@@ -121,19 +121,6 @@ struct store_campaign *store_campaign_open(struct store *st)
 	struct store_campaign *sc = xcalloc(1, sizeof *sc);
 	sc->st = st;
 	sc->db = store_sqlite(st);
-	/* the clustering index is written at random key positions: give the
-	 * page cache room (8 MiB) so its cost per report stays flat as it
-	 * grows, within the ingest memory budget (100 MB peak for a 1 GB
-	 * mbox; 16 MiB fitted it before raw messages moved to the pack and a
-	 * second parsing thread came); raises the default only, never lowers
-	 * an operator's choice */
-	sqlite3_stmt *cs;
-	if (sqlite3_prepare_v2(sc->db, "PRAGMA cache_size", -1, &cs, NULL) == SQLITE_OK) {
-		int cur = sqlite3_step(cs) == SQLITE_ROW ? sqlite3_column_int(cs, 0) : 0;
-		sqlite3_finalize(cs);
-		if (cur < 0 ? -cur < 8192 : cur < 2048)
-			sqlite3_exec(sc->db, "PRAGMA cache_size=-8192", NULL, NULL, NULL);
-	}
 	for (int i = 0; i < Q_N; i++)
 		if (sqlite3_prepare_v3(sc->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sc->q[i],
 				       NULL) != SQLITE_OK)
