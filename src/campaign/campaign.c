@@ -78,13 +78,19 @@
  *     Otherwise a miss asks the store once and remembers the answer.
  *     Bounded by KC_MAX_KEYS; when full it is emptied and stops being
  *     authoritative.
- *   - ccache: campaign records, direct-mapped by id (CC_SLOTS), written
- *     through (the store is updated as before), with the newest member
- *     times of campaigns started in this run (alert windows).
+ *   - ccache: campaign records, direct-mapped by id (CC_SLOTS), with the
+ *     newest member times of campaigns started in this run (alert
+ *     windows). Written back: a report updates its campaign's entry and
+ *     marks it dirty; the row is written when the entry leaves the cache
+ *     or at campaign_flush(), which the caller runs before it commits. A
+ *     big campaign gets many reports per commit, and serialising its
+ *     aggregates and rewriting its row for each was 14% of the clustering's
+ *     cost (bench/README-campaigns.md, "fifth pass").
  *   - pins: looked up only when the store holds any.
  * Analyst decisions (merge, split, re-cluster) empty the caches. */
 
 static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz);
+static char *agg_dump(const json_t *agg);
 
 struct kslot {
 	uint64_t key; /* 0: empty */
@@ -108,6 +114,7 @@ struct ccache_ent {
 	int64_t recent[RECENT_TIMES]; /* newest member times, newest first */
 	char brand[128];	      /* majority brand of rec.agg ("" none) */
 	int has_land;		      /* some member had a landing domain */
+	int dirty;		      /* changed since its row was written */
 };
 
 struct campaign_engine {
@@ -234,6 +241,33 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	return 0;
 }
 
+/* ccache_write - write a dirty entry's row. */
+static int ccache_write(struct campaign_engine *ce, struct ccache_ent *e)
+{
+	if (!e->dirty || !e->rec.id)
+		return 0;
+	struct campaign_rec c = e->rec;
+	c.agg = agg_dump(e->aggj);
+	int rc = store_campaign_update(ce->sc, &c);
+	free(c.agg);
+	if (rc < 0)
+		return -1;
+	e->dirty = 0;
+	return 0;
+}
+
+int campaign_flush(struct campaign_engine *ce)
+{
+	if (!ce || !ce->cc)
+		return 0;
+	for (size_t i = 0; i < CC_SLOTS; i++)
+		if (ccache_write(ce, &ce->cc[i]) < 0)
+			return -1;
+	return 0;
+}
+
+/* ccache_clear - forget every entry, dirty ones included (caches_drop;
+ * caches_reset writes them first). */
 static void ccache_clear(struct campaign_engine *ce)
 {
 	if (!ce->cc)
@@ -244,11 +278,15 @@ static void ccache_clear(struct campaign_engine *ce)
 }
 
 /* ccache_put - remember c (a copy; its agg text is parsed into the entry,
- * not kept); complete: c started in this run. */
+ * not kept); complete: c started in this run. The campaign it evicts is
+ * written first if dirty; NULL when that fails. Never called for an id
+ * that is cached (its entry is newer than any row). */
 static struct ccache_ent *ccache_put(struct campaign_engine *ce, const struct campaign_rec *c,
 				     int complete)
 {
 	struct ccache_ent *e = &ce->cc[(uint64_t)c->id % CC_SLOTS];
+	if (ccache_write(ce, e) < 0)
+		return NULL;
 	if (e->rec.id != c->id) {
 		json_decref(e->aggj);
 		memset(e, 0, sizeof *e);
@@ -308,12 +346,27 @@ static int get_rec(struct campaign_engine *ce, int64_t id, struct campaign_rec *
 	return 0;
 }
 
-/* caches_reset - after analyst decisions: forget everything cached. */
-static void caches_reset(struct campaign_engine *ce)
+/* caches_drop - forget everything cached, changes not yet written
+ * included (an engine whose transaction rolls back). */
+static void caches_drop(struct campaign_engine *ce)
 {
 	kcache_clear(&ce->kc, 0);
 	ccache_clear(ce);
 	ce->has_pins = 1;
+}
+
+/* caches_reset - write what is dirty, then forget everything cached:
+ * before analyst decisions, which read and write campaign rows directly,
+ * and after a failure in place(). An ingest does not roll back then: it
+ * stops and commits what it stored, so the campaigns of the reports before
+ * the failure are written as they were when each row was written per
+ * report (the failing report may be counted in its campaign's row without
+ * its member row; `shield campaign recluster` recounts). */
+static int caches_reset(struct campaign_engine *ce)
+{
+	int rc = campaign_flush(ce);
+	caches_drop(ce);
+	return rc;
 }
 
 /* note_member - a member at time t joined cached campaign id. */
@@ -1291,14 +1344,11 @@ static int bridge_merge(struct campaign_engine *ce, int64_t a, int64_t b, const 
 	/* b first, by value: a and b may share a cache slot */
 	struct campaign_rec from = eb->rec;
 	int from_land = eb->has_land;
-	from.merged_into = a;
-	from.agg = agg_dump(eb->aggj);
-	int rc = store_campaign_update(ce->sc, &from);
-	free(from.agg);
-	from.agg = NULL;
-	if (rc < 0)
-		return -1;
 	eb->rec.merged_into = a;
+	eb->dirty = 1;
+	if (ccache_write(ce, eb) < 0)
+		return -1;
+	from.merged_into = a;
 	ea = ccache_load(ce, a);
 	if (!ea)
 		return -1;
@@ -1358,7 +1408,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 		if (choose(ce, f, message_sha, brand, 0, common, &chosen, &bridge) < 0)
 			return -1;
 		if (bridge && bridge_merge(ce, chosen, bridge, message_sha, &chosen) < 0) {
-			caches_reset(ce); /* the caller rolls back */
+			caches_reset(ce);
 			return -1;
 		}
 	}
@@ -1370,6 +1420,10 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 		if (store_campaign_insert(ce->sc, &c) < 0)
 			return -1;
 		e = ccache_put(ce, &c, 1); /* every member of it is seen in this run */
+		if (!e) {
+			caches_reset(ce);
+			return -1;
+		}
 	} else {
 		/* the chosen record may have left the cache while later
 		 * candidates were loaded */
@@ -1378,7 +1432,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 			return -1;
 	}
 	/* from here on the cache entry is the record: it is updated in place
-	 * and written through (nothing below loads another campaign) */
+	 * and written back later (nothing below loads another campaign) */
 	struct campaign_rec *cr = &e->rec;
 	cr->reports++;
 	if (t < cr->first_seen)
@@ -1403,17 +1457,11 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 		goto fail;
 	note_member(ce, cr->id, t);
 	*alerted = maybe_alert(ce, e, t, brand ? brand : e->brand[0] ? e->brand : NULL, verdict);
-	cr->agg = agg_dump(e->aggj); /* borrowed by the update only */
-	int urc = store_campaign_update(ce->sc, cr);
-	free(cr->agg);
-	cr->agg = NULL;
-	if (urc < 0)
-		goto fail;
+	e->dirty = 1;
 	*cid = cr->id;
 	touch(ce, cr->id);
 	return 0;
 fail:
-	/* the caller rolls the transaction back: forget what was cached */
 	caches_reset(ce);
 	return -1;
 }
@@ -1608,7 +1656,10 @@ static int pin_all(struct campaign_engine *ce, struct campaign_rec *c)
 int campaign_merge(struct campaign_engine *ce, int64_t into, int64_t from, char *err, size_t errsz)
 {
 	struct campaign_rec a, b;
-	caches_reset(ce);
+	if (caches_reset(ce) < 0) {
+		snprintf(err, errsz, "cannot record the merge: %s", store_campaign_errmsg(ce->sc));
+		return -1;
+	}
 	if (into == from) {
 		snprintf(err, errsz, "cannot merge campaign %lld into itself", (long long)into);
 		return -1;
@@ -1653,7 +1704,10 @@ int campaign_split(struct campaign_engine *ce, int64_t id, const int64_t *report
 		   int64_t *new_id, char *err, size_t errsz)
 {
 	struct campaign_rec c, d;
-	caches_reset(ce);
+	if (caches_reset(ce) < 0) {
+		snprintf(err, errsz, "cannot record the split: %s", store_campaign_errmsg(ce->sc));
+		return -1;
+	}
 	if (store_campaign_get(ce->sc, id, &c) < 0) {
 		snprintf(err, errsz, "no campaign %lld", (long long)id);
 		return -1;
@@ -1745,8 +1799,8 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 	 * the analysts' decisions. The caller holds a transaction. */
 	struct hold_ctx h = {NULL, 0, 0};
 	int saved_replay = ce->cfg.replay;
-	caches_reset(ce);
-	int ok = store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
+	int ok = caches_reset(ce) == 0 &&
+		 store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
 		 store_campaign_reset_derived(ce->sc, 0) == 0 &&
 		 store_campaign_member_drop_all(ce->sc) == 0 &&
 		 store_campaign_report_clear(ce->sc) == 0;
@@ -1771,7 +1825,7 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 	}
 	ce->cfg.replay = saved_replay;
 	if (ok)
-		ok = store_campaign_sync_reports(ce->sc) == 0;
+		ok = campaign_flush(ce) == 0 && store_campaign_sync_reports(ce->sc) == 0;
 	if (!ok)
 		snprintf(err, errsz, "cannot re-cluster: %s", store_campaign_errmsg(ce->sc));
 	*members = (long)h.n;

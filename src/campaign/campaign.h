@@ -35,6 +35,12 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
 /* campaign_assign - set r->campaign_id (creating the campaign if needed).
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);
+/* campaign_flush - write the campaign rows that campaign_assign() changed
+ * only in the engine's cache (it writes them back, not per report). Call
+ * it in the transaction, right before committing it; until then another
+ * reader of the store sees the campaigns as of the last flush. Returns -1
+ * on a store error (roll back). NULL is fine. */
+int campaign_flush(struct campaign_engine *ce);
 /* campaign_alerted - the last campaign_assign() raised its campaign's
  * alert (also in a replay, where nothing is sent). The alert is only
  * queued: an ingest that sees this set commits soon and then calls

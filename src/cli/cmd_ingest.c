@@ -290,7 +290,7 @@ static int flush(struct run *run)
 	run->in_txn = 0;
 	run->pending = 0;
 	run->last_commit = progress_now();
-	if (store_commit(run->st) < 0) {
+	if (campaign_flush(run->ce) < 0 || store_commit(run->st) < 0) {
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
 		campaign_discard_alerts(run->ce);
 		run->alert_since = 0;

@@ -355,6 +355,8 @@ static void t_same_message(struct test_state *t)
 	int64_t rid[3] = {0, 0, 0};
 	long long cid[3] = {0, 0, 0};
 	for (int i = 0; i < 3 && st; i++) {
+		if (ce) /* as an ingest does before it commits */
+			CHECK(t, campaign_flush(ce) == 0);
 		ce = campaign_engine_free(ce);
 		ce = campaign_engine_new(st, &cfg, &err); /* a new run each time */
 		CHECK(t, ce != NULL);
@@ -441,6 +443,52 @@ static void t_engine(struct test_state *t)
 	free(err);
 }
 
+/* t_write_back - the engine writes a campaign's row at campaign_flush()
+ * (an ingest's commit), not per report: after it the store holds every
+ * report's count, the alert and the aggregates, and a later run goes on
+ * from there. */
+static void t_write_back(struct test_state *t)
+{
+	struct store *st;
+	struct campaign_engine *ce = open_engine(t, &st);
+	if (!ce)
+		return;
+	char sha[65], body[512];
+	long long cid = 0;
+	for (int i = 0; i < 4 && ce; i++) {
+		if (i == 3) { /* a new run after a flush */
+			CHECK(t, campaign_flush(ce) == 0);
+			campaign_engine_free(ce);
+			char *err = NULL;
+			struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+			ce = campaign_engine_new(st, &cfg, &err);
+			free(err);
+			CHECK(t, ce != NULL);
+			if (!ce)
+				break;
+		}
+		snprintf(sha, sizeof sha, "%064d", 600 + i);
+		snprintf(body, sizeof body, LURE_B, 7000 + i);
+		struct result *r = mk(sha, "depot@a1.top", "Parcel on hold", body,
+				      "https://shared-op.top/pay/x1y2z3", "shared-op.top");
+		CHECK(t, campaign_assign(ce, r) == 0);
+		if (i == 0)
+			cid = r->campaign_id;
+		CHECK(t, cid > 0 && r->campaign_id == cid);
+		result_free(r);
+	}
+	CHECK(t, campaign_flush(ce) == 0);
+	struct store_campaign *sc = store_campaign_open(st);
+	struct campaign_rec c = {0};
+	CHECK(t, sc && store_campaign_get(sc, cid, &c) == STORE_OK);
+	CHECK(t, c.reports == 4 && c.alerted_at > 0);
+	CHECK(t, c.agg && strstr(c.agg, "\"domain:shared-op.top\":4"));
+	campaign_rec_release(&c);
+	store_campaign_close(sc);
+	campaign_engine_free(ce);
+	store_close(st);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -453,5 +501,6 @@ int main(void)
 	RUN(&t, t_lures);
 	RUN(&t, t_bridge);
 	RUN(&t, t_same_message);
+	RUN(&t, t_write_back);
 	return TEST_SUMMARY(&t);
 }
