@@ -443,6 +443,38 @@ static void t_engine(struct test_state *t)
 	free(err);
 }
 
+/* t_msg_lookup - the campaigns of a message's stored reports come back
+ * distinct, highest id first, at most max (what the key look-up gives). */
+static void t_msg_lookup(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	free(err);
+	struct store_campaign *sc = st ? store_campaign_open(st) : NULL;
+	CHECK(t, sc != NULL);
+	if (!sc) {
+		store_close(st);
+		return;
+	}
+	const char *sha = "0000000000000000000000000000000000000000000000000000000000000700";
+	const long long cid[] = {5, 3, 5, 9, 0, 1};
+	for (int i = 0; i < 6; i++) {
+		struct result *r = mk(sha, "a@b.top", "s", "body", NULL, NULL);
+		r->campaign_id = cid[i];
+		store_report(st, r, 100 + i);
+		result_free(r);
+	}
+	int64_t ids[8];
+	int n = -1;
+	CHECK(t, store_campaign_msg_lookup(sc, sha, ids, 2, &n) == STORE_OK);
+	CHECK(t, n == 2 && ids[0] == 9 && ids[1] == 5);
+	CHECK(t, store_campaign_msg_lookup(sc, sha, ids, 8, &n) == STORE_OK);
+	CHECK(t, n == 4 && ids[0] == 9 && ids[1] == 5 && ids[2] == 3 && ids[3] == 1);
+	CHECK(t, store_campaign_msg_lookup(sc, "00ff", ids, 8, &n) == STORE_OK && n == 0);
+	store_campaign_close(sc);
+	store_close(st);
+}
+
 /* t_write_back - the engine writes a campaign's row at campaign_flush()
  * (an ingest's commit), not per report: after it the store holds every
  * report's count, the alert and the aggregates, and a later run goes on
@@ -502,5 +534,6 @@ int main(void)
 	RUN(&t, t_bridge);
 	RUN(&t, t_same_message);
 	RUN(&t, t_write_back);
+	RUN(&t, t_msg_lookup);
 	return TEST_SUMMARY(&t);
 }
