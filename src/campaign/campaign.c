@@ -26,6 +26,7 @@
 
 #include <gmime/gmime.h>
 #include <jansson.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -92,9 +93,14 @@
 static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz);
 static char *agg_dump(const json_t *agg);
 
+/* A slot holds campaign ids in 32 bits: 48 bytes instead of 88, so the
+ * full cache (KC_MAX_KEYS slots, and the half-size table while it grows)
+ * takes 19 MB at its peak instead of 35 MB, a third of an ingest's
+ * memory budget (bench/README-campaigns.md, "fifth pass"). An id that
+ * does not fit is not cached (key_lookup, key_add). */
 struct kslot {
 	uint64_t key; /* 0: empty */
-	int64_t ids[KEY_FANOUT];
+	uint32_t ids[KEY_FANOUT];
 	uint8_t n;
 };
 
@@ -195,13 +201,18 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 			     : store_campaign_key_lookup(ce->sc, key, ids, KEY_FANOUT, n);
 		if (rc < 0)
 			return -1;
+		for (int i = 0; i < *n; i++)
+			if (ids[i] > UINT32_MAX)
+				return 0; /* not cached: asked again next time */
 		ks = kcache_find(&ce->kc, key, 1);
 		ks->n = (uint8_t)*n;
-		memcpy(ks->ids, ids, (size_t)*n * sizeof *ids);
+		for (int i = 0; i < *n; i++)
+			ks->ids[i] = (uint32_t)ids[i];
 		return 0;
 	}
 	*n = ks->n;
-	memcpy(ids, ks->ids, (size_t)ks->n * sizeof *ids);
+	for (int i = 0; i < ks->n; i++)
+		ids[i] = ks->ids[i];
 	return 0;
 }
 
@@ -218,6 +229,11 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 			return 0; /* indexed already: no write */
 	if (kind != CK_MSG && store_campaign_key_add(ce->sc, key, kind, cid) < 0)
 		return -1;
+	if (cid > UINT32_MAX) {
+		/* cannot be cached: the cache stops being complete */
+		kcache_clear(&ce->kc, 0);
+		return 0;
+	}
 	ks = kcache_find(&ce->kc, key, 0);
 	if (!ks) {
 		if (!ce->kc.authoritative)
@@ -236,7 +252,7 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	while (pos < ks->n && ks->ids[pos] > cid)
 		pos++;
 	memmove(ks->ids + pos + 1, ks->ids + pos, (size_t)(ks->n - pos) * sizeof *ks->ids);
-	ks->ids[pos] = cid;
+	ks->ids[pos] = (uint32_t)cid;
 	ks->n++;
 	return 0;
 }

@@ -375,15 +375,16 @@ struct store *store_open(const char *path, char **err)
 	 * removed when the last connection closes) they are copied once per
 	 * several commits: about half the database-file I/O on 10,000
 	 * generated reports (bench/README-campaigns.md, 2026-11-23).
-	 * cache_size 32 MiB: the look-up indexes written at random positions
-	 * per report (core step 4, campaign_key) are read back at random too;
-	 * with SQLite's 2 MiB (8 MiB once clustering raised it) most of those
-	 * reads were pread() calls, 15% of an ingest's profile at 60,000
-	 * reports. 32 MiB took 8% off adding 10,000 reports to 50,000; the
-	 * pages are allocated as read, so a short command stays small, and an
-	 * ingest stays well under its 100 MB budget (bench/README.md). */
+	 * cache_size 8 MiB (SQLite's default is 2 MiB): the look-up indexes
+	 * written at random positions per report (core step 4, campaign_key)
+	 * are read back at random too, and with 2 MiB most of those reads were
+	 * pread() calls. 32 MiB took another 8% off adding 10,000 reports to
+	 * 50,000, but an ingest of the 1 GiB mbox then peaked at 113 MiB, over
+	 * its 100 MB budget (16 MiB: 97 MiB with two threads; 8 MiB: 90 MiB;
+	 * bench/README-campaigns.md, "fifth pass"). Pages are allocated as
+	 * read, so a short command stays small. */
 	if (exec(st, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON;"
-		     " PRAGMA wal_autocheckpoint=10000; PRAGMA cache_size=-32768;") < 0 ||
+		     " PRAGMA wal_autocheckpoint=10000; PRAGMA cache_size=-8192;") < 0 ||
 	    (sqlite3_create_function(st->db, "shield_indicator_key", 2,
 				     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 				     sql_indicator_key, NULL, NULL) != SQLITE_OK &&
