@@ -1815,11 +1815,10 @@ int campaign_recluster(struct campaign_engine *ce, long *members, char *err, siz
 	 * the analysts' decisions. The caller holds a transaction. */
 	struct hold_ctx h = {NULL, 0, 0};
 	int saved_replay = ce->cfg.replay;
-	int ok = caches_reset(ce) == 0 &&
-		 store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
-		 store_campaign_reset_derived(ce->sc, 0) == 0 &&
-		 store_campaign_member_drop_all(ce->sc) == 0 &&
-		 store_campaign_report_clear(ce->sc) == 0;
+	int ok =
+	    caches_reset(ce) == 0 && store_campaign_members_each(ce->sc, 0, hold_member, &h) == 0 &&
+	    store_campaign_reset_derived(ce->sc, 0) == 0 &&
+	    store_campaign_member_drop_all(ce->sc) == 0 && store_campaign_report_clear(ce->sc) == 0;
 	ce->cfg.replay = 1; /* no alerts while re-clustering */
 	for (size_t i = 0; ok && i < h.n; i++) {
 		struct cfeat f;

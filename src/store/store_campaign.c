@@ -451,10 +451,11 @@ int store_campaign_reset_derived(struct store_campaign *sc, int64_t cid)
 
 int store_campaign_report_set(struct store_campaign *sc, const char *message_sha, int64_t cid)
 {
-	return run(sc,
-		   "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)=substr(?2, 1, 16)"
-		   " AND +message_sha=?2 AND campaign_id IS NULL",
-		   1, &cid, message_sha);
+	return run(
+	    sc,
+	    "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)=substr(?2, 1, 16)"
+	    " AND +message_sha=?2 AND campaign_id IS NULL",
+	    1, &cid, message_sha);
 }
 
 int store_campaign_report_clear(struct store_campaign *sc)

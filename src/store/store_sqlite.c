@@ -39,8 +39,7 @@ struct store {
 	sqlite3 *db;
 	char err[512];
 	int own_err; /* err says more than SQLite's last message (the pack) */
-	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *find_ind,
-	    *ins_link;
+	sqlite3_stmt *ins_raw, *ins_sub, *find_sub, *ins_rep, *ins_ind, *find_ind, *ins_link;
 	struct store_packer *packer; /* for store_add_submission */
 	char *pack_path;	     /* PATH-raw; NULL keeps raw bytes in the table */
 	int pack_fd;		     /* -1 until first used */
@@ -424,7 +423,7 @@ struct store *store_close(struct store *st)
 {
 	if (!st)
 		return NULL;
-	sqlite3_stmt *all[] = {st->ins_raw, st->ins_sub, st->find_sub, st->ins_rep,
+	sqlite3_stmt *all[] = {st->ins_raw, st->ins_sub,  st->find_sub, st->ins_rep,
 			       st->ins_ind, st->find_ind, st->ins_link};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);

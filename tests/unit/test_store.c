@@ -235,8 +235,10 @@ static sqlite3 *old_store(const char *file, const char *raw, const char *sha, in
 	    " origin_ip TEXT, created_at TEXT NOT NULL, result TEXT NOT NULL,"
 	    " UNIQUE(submission_id, suspect_index));"
 	    "CREATE INDEX report_message ON report(message_sha);"
-	    "CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT NULL,"
-	    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT 0,"
+	    "CREATE TABLE indicator (id INTEGER PRIMARY KEY, type TEXT NOT NULL, value TEXT NOT "
+	    "NULL,"
+	    " first_seen TEXT NOT NULL, last_seen TEXT NOT NULL, reports INTEGER NOT NULL DEFAULT "
+	    "0,"
 	    " UNIQUE(type, value));"
 	    "CREATE TABLE report_indicator (report_id INTEGER NOT NULL REFERENCES report(id),"
 	    " indicator_id INTEGER NOT NULL REFERENCES indicator(id), found_in TEXT,"
@@ -311,8 +313,8 @@ static void upgrade_from_v3(struct test_state *t)
 	CHECK(t, st != NULL);
 	if (st) {
 		sqlite3 *h = store_sqlite(st);
-		CHECK(t, int_query(h, "SELECT version FROM schema_version WHERE component='core'") ==
-			     4);
+		CHECK(t, int_query(
+			     h, "SELECT version FROM schema_version WHERE component='core'") == 4);
 		CHECK(t, int_query(h, "PRAGMA foreign_keys") == 1);
 		CHECK(t, int_query(h, "SELECT count(*) FROM raw WHERE id=5") == 1);
 		void *data = NULL;
@@ -322,13 +324,13 @@ static void upgrade_from_v3(struct test_state *t)
 		free(data);
 		int64_t sid = 0, rid = 0;
 		CHECK(t, store_begin(st) == 0);
-		CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "again.eml", -1, &sid) ==
-			     STORE_DUP);
+		CHECK(t, store_add_submission(st, sha, raw, sizeof raw - 1, "again.eml", -1,
+					      &sid) == STORE_DUP);
 		CHECK(t, sid == 5);
 		char sha_new[65];
 		sha256_hex("new", 3, sha_new);
-		CHECK(t, store_add_submission(st, sha_new, "new", 3, "new.eml", -1, &sid) ==
-			     STORE_OK);
+		CHECK(t,
+		      store_add_submission(st, sha_new, "new", 3, "new.eml", -1, &sid) == STORE_OK);
 		/* the same message and indicators as the old report */
 		struct result *r = mk("bbbb", "http://evil.example/1");
 		CHECK(t, store_add_report(st, sid, r, "{}", &rid) == STORE_OK);
@@ -355,11 +357,12 @@ static void upgrade_from_v3(struct test_state *t)
 	CHECK(t, err && strstr(err, "report_indicator") && strstr(err, "version 3"));
 	free(err);
 	if (sqlite3_open(file, &db) == SQLITE_OK) {
-		CHECK(t, int_query(db, "SELECT version FROM schema_version WHERE component='core'") ==
-			     3);
+		CHECK(t, int_query(
+			     db, "SELECT version FROM schema_version WHERE component='core'") == 3);
 		CHECK(t, int_query(db, "SELECT count(*) FROM indicator") == 2);
-		CHECK(t, int_query(db, "SELECT count(*) FROM sqlite_master WHERE name='indicator4'") ==
-			     0);
+		CHECK(t,
+		      int_query(db, "SELECT count(*) FROM sqlite_master WHERE name='indicator4'") ==
+			  0);
 	}
 	sqlite3_close(db);
 	const char *sfx[] = {"", "-wal", "-shm", "-raw"};
