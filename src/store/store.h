@@ -4,13 +4,15 @@
  * implement the same functions without touching any stage.
  *
  * Model:
- *   submission  - one reported e-mail as received, raw bytes kept verbatim
- *                 (zstd-compressed, content-addressed by SHA-256 in `raw`).
- *                 Ingesting the same bytes twice is a duplicate.
+ *   submission  - one reported e-mail as received, found by its SHA-256;
+ *                 the raw bytes are kept verbatim (zstd-compressed) in
+ *                 `raw`, under the submission's id. Ingesting the same
+ *                 bytes twice is a duplicate.
  *   report      - one suspicious message found in a submission (a forward
  *                 with two attached messages gives two reports). Reports of
  *                 the same phishing message share message_sha.
- *   indicator   - (type, value) with first/last seen and report links.
+ *   indicator   - (type, value) with its first sighting and report links
+ *                 (last seen and the report count follow from the links).
  *
  * Errors: functions return STORE_OK (0), STORE_DUP (1, for inserts of
  * something already there) or STORE_ERR (-1); store_errmsg() then says why.
