@@ -12,8 +12,14 @@
  * Alerts are queued when raised and delivered by alerter_deliver(), which
  * the ingest calls after the commit that stored their reports: a receiver
  * that looks the campaign up on being alerted always finds it. Delivery is
- * synchronous: a dead receiver delays ingest by at most WEBHOOK_TRIES * 5 s
- * plus back-off, once per campaign.
+ * synchronous, so a channel that fails is rested: after a failure (every
+ * attempt of a webhook post, or an e-mail) the alerts of the next
+ * DOWN_FIRST_S seconds skip that channel, doubling per failure in a row up
+ * to DOWN_MAX_S, and the first alert after the rest tries it again. A dead
+ * receiver used to hold the ingest up to WEBHOOK_TRIES * 5 s plus back-off
+ * for every alert: hours for a backlog that raises hundreds. A skipped
+ * alert is named on stderr (its log line is written as always, and the
+ * campaign's alerted_at is in the store for whoever catches up).
  * libcurl is loaded (lazylib.h) only when a webhook or e-mail is set.
  */
 #include <jansson.h>
@@ -30,6 +36,14 @@
 
 #define WEBHOOK_TRIES 4
 #define WEBHOOK_BACKOFF_MS 250
+#define DOWN_FIRST_S 60.0 /* a failed channel rests this long first */
+#define DOWN_MAX_S 900.0  /* and at most this long */
+
+/* rest - when a channel may be tried again (0: now) and how long its last
+ * rest was (0: it worked last time). */
+struct rest {
+	double until, last;
+};
 
 /* pending - one alert raised, not yet delivered. Everything is copied out
  * of the campaign at raise time: the campaign keeps changing until the
@@ -50,6 +64,7 @@ struct alerter {
 	char curl_err[200];   /* why it could not be, else "" */
 	struct pending *q;    /* raised since the last delivery, in order */
 	size_t nq, capq;
+	struct rest web_rest, mail_rest;
 };
 
 struct alerter *alerter_new(const char *webhook_url, const char *email)
@@ -279,8 +294,45 @@ void alerter_queue(struct alerter *a, const struct calert *al)
 	p->brand = al->brand ? xstrdup(al->brand) : NULL;
 }
 
-/* deliver - the log line, then the configured channels. 0 when every
- * configured channel took the alert. */
+static double mono_now(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* resting - 1 (and a warning naming the alert) when channel what is
+ * resting after a failure. */
+static int resting(const struct rest *r, const char *what, int64_t campaign_id)
+{
+	double left = r->until - mono_now();
+	if (left <= 0)
+		return 0;
+	fprintf(stderr,
+		"shield: warning: not sending the alert of campaign %lld to the %s: it failed"
+		" %.0f s ago, tried again in %.0f s\n",
+		(long long)campaign_id, what, r->last - left, left);
+	return 1;
+}
+
+/* rest_after - record one delivery's outcome on its channel; the message
+ * suffix says how long it now rests. */
+static const char *rest_after(struct rest *r, int failed, char *buf, size_t bufsz)
+{
+	if (!failed) {
+		r->until = r->last = 0;
+		return "";
+	}
+	r->last = r->last > 0 ? r->last * 2 : DOWN_FIRST_S;
+	if (r->last > DOWN_MAX_S)
+		r->last = DOWN_MAX_S;
+	r->until = mono_now() + r->last;
+	snprintf(buf, bufsz, " (alerts of the next %.0f s skip it)", r->last);
+	return buf;
+}
+
+/* deliver - the log line, then the configured channels that are not
+ * resting. 0 when every configured channel took the alert. */
 static int deliver(struct alerter *a, const struct pending *p)
 {
 	fwrite(p->line, 1, p->len, stderr);
@@ -293,19 +345,32 @@ static int deliver(struct alerter *a, const struct pending *p)
 			(long long)p->campaign_id, a->curl_err);
 		return -1;
 	}
-	if (a->webhook && post_webhook(&a->curl, a->webhook, p->body, why, sizeof why) < 0) {
-		fprintf(stderr,
-			"shield: warning: cannot deliver the alert of campaign %lld to the"
-			" webhook: %s\n",
-			(long long)p->campaign_id, why);
+	char rested[64];
+	if (a->webhook && resting(&a->web_rest, "webhook", p->campaign_id)) {
 		rc = -1;
+	} else if (a->webhook) {
+		int bad = post_webhook(&a->curl, a->webhook, p->body, why, sizeof why) < 0;
+		const char *note = rest_after(&a->web_rest, bad, rested, sizeof rested);
+		if (bad) {
+			fprintf(stderr,
+				"shield: warning: cannot deliver the alert of campaign %lld to the"
+				" webhook: %s%s\n",
+				(long long)p->campaign_id, why, note);
+			rc = -1;
+		}
 	}
-	if (a->email && send_mail(&a->curl, a->email, p, why, sizeof why) < 0) {
-		fprintf(stderr,
-			"shield: warning: cannot e-mail the alert of campaign %lld to '%s':"
-			" %s\n",
-			(long long)p->campaign_id, a->email, why);
+	if (a->email && resting(&a->mail_rest, "e-mail address", p->campaign_id)) {
 		rc = -1;
+	} else if (a->email) {
+		int bad = send_mail(&a->curl, a->email, p, why, sizeof why) < 0;
+		const char *note = rest_after(&a->mail_rest, bad, rested, sizeof rested);
+		if (bad) {
+			fprintf(stderr,
+				"shield: warning: cannot e-mail the alert of campaign %lld to '%s':"
+				" %s%s\n",
+				(long long)p->campaign_id, a->email, why, note);
+			rc = -1;
+		}
 	}
 	return rc;
 }

@@ -492,6 +492,8 @@ static void usage_ingest(FILE *f)
 	    "  --alert N/T       alert when a campaign reaches N reports within T minutes (3/10)\n"
 	    "  --webhook URL     POST each alert as JSON to URL (retried; off by default)\n"
 	    "  --alert-mail ADDR also e-mail each alert to ADDR\n"
+	    "                    (a webhook or address that fails is skipped for 60 s,\n"
+	    "                    doubling per failure in a row, at most 15 min)\n"
 	    "  --replay          order messages by their Date and report, per campaign, when it\n"
 	    "                    would have been alerted relative to its first report\n\n"
 	    "Exit status 1 if some path could not be read or stored (the rest is stored).\n");
