@@ -45,3 +45,36 @@ https://belfius-veilig.example/kaart?id=$i binnen 24 uur.
 M
 	done
 }
+
+# http_receiver DIR STATUS... - start an HTTP server on 127.0.0.1
+# (python3 stdlib) that appends each POST body as one line to DIR/posts and
+# answers the i-th POST with the i-th STATUS (the last one repeats). Prints
+# its PID (the caller kills it); its port is in DIR/port once it listens,
+# empty when it did not start within 5 s.
+http_receiver() {
+	dir=$1
+	shift
+	/usr/bin/python3 - "$dir" "$@" >/dev/null 2>&1 <<'PY' &
+import http.server, sys
+d, codes, n = sys.argv[1], [int(c) for c in sys.argv[2:]], [0]
+class H(http.server.BaseHTTPRequestHandler):
+    def do_POST(self):
+        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+        with open(d + "/posts", "ab") as f:
+            f.write(body.replace(b"\n", b" ") + b"\n")
+        self.send_response(codes[min(n[0], len(codes) - 1)])
+        n[0] += 1
+        self.end_headers()
+    def log_message(self, *a): pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+open(d + "/port.tmp", "w").write(str(s.server_address[1]))
+import os; os.rename(d + "/port.tmp", d + "/port")
+s.serve_forever()
+PY
+	echo $!
+	i=0
+	while [ ! -s "$dir/port" ] && [ $i -lt 50 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}

@@ -1,8 +1,8 @@
 #!/bin/sh
 # alert_rest.sh BIN - a webhook that keeps failing is rested, not retried
-# for every alert: a local receiver on 127.0.0.1 (python3 stdlib, started
-# and stopped by PID) answers every POST with 503. Four campaigns cross the
-# alert threshold in one ingest; the first alert uses every attempt, the
+# for every alert: a local receiver on 127.0.0.1 (http_receiver in
+# tests/lib.sh, stopped by PID) answers every POST with 503. Four campaigns
+# cross the alert threshold in one ingest; the first alert uses every attempt, the
 # others skip the resting webhook and say so, and every report is stored.
 # The count of POSTs is the check (a dead receiver used to take all
 # attempts for each alert: 4 x 4 here, hours for a large backlog).
@@ -21,24 +21,8 @@ ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 
 python3 "$ROOT/bench/campaign_gen.py" "$T/gen" --campaigns 4 --noise 0 --seed 5 >/dev/null || exit 1
 rm -f "$T/gen/truth.tsv"
-cat >"$T/recv.py" <<'PY'
-import http.server, sys
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        with open(sys.argv[2], "a") as f:
-            f.write("post\n")
-        self.send_response(503)
-        self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-python3 "$T/recv.py" "$T/port" "$T/posts" &
-RPID=$!
-i=0
-while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
+. "$ROOT/tests/lib.sh"
+RPID=$(http_receiver "$T" 503)
 PORT=$(cat "$T/port" 2>/dev/null)
 [ -n "$PORT" ] || { echo "receiver did not start"; echo "0 passed, 1 failed"; exit 1; }
 
@@ -47,7 +31,7 @@ rc=$?
 [ $rc -eq 0 ] && grep -q '"messages_stored":39' "$T/sum" && ok "every report stored while the webhook fails" ||
 	{ ko "every report stored while the webhook fails (exit $rc)"; cat "$T/sum" "$T/err"; }
 grep -q '"alerts":4' "$T/sum" && ok "four alerts raised" || { ko "four alerts raised"; cat "$T/sum"; }
-posts=$(grep -c post "$T/posts" 2>/dev/null)
+posts=$(wc -l <"$T/posts" 2>/dev/null | tr -d " ")
 [ "$posts" = 4 ] && ok "one alert's attempts, then the webhook rests (4 POSTs)" ||
 	ko "one alert's attempts, then the webhook rests (POSTs: $posts, want 4)"
 grep -q "cannot deliver the alert of campaign [0-9]* to the webhook: HTTP 503 (after 4 attempts) (alerts of the next 60 s skip it)" "$T/err" &&

@@ -1,7 +1,7 @@
 #!/bin/sh
 # webhook.sh BIN - campaign CLI and alert webhook end to end: generate two
-# small campaigns, run a local HTTP receiver on 127.0.0.1 (python3 stdlib,
-# started and stopped by PID), ingest with --webhook, check the alert JSON,
+# small campaigns, run a local HTTP receiver on 127.0.0.1 (http_receiver in
+# tests/lib.sh, stopped by PID), ingest with --webhook, check the alert JSON,
 # `shield campaigns`, `campaign show`, merge, split and recluster.
 set -u
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
@@ -16,35 +16,19 @@ ok() { pass=$((pass + 1)); echo "ok   $1"; }
 ko() { fail=$((fail + 1)); echo "FAIL $1"; }
 python3 "$ROOT/bench/campaign_gen.py" "$T/gen" --campaigns 3 --noise 3 --seed 11 >/dev/null && mv "$T/gen/truth.tsv" "$T/truth.tsv"
 rm -f "$T/gen/truth.tsv.eml"
-cat >"$T/recv.py" <<'PY'
-import http.server, sys
-n = [0]
-class H(http.server.BaseHTTPRequestHandler):
-    def do_POST(self):
-        n[0] += 1
-        body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-        if n[0] == 1:  # first attempt fails: the sender must retry
-            self.send_response(503); self.end_headers(); return
-        open(sys.argv[2], "ab").write(body + b"\n")
-        self.send_response(204); self.end_headers()
-    def log_message(self, *a): pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
-open(sys.argv[1], "w").write(str(s.server_address[1]))
-s.serve_forever()
-PY
-python3 "$T/recv.py" "$T/port" "$T/got.jsonl" &
-RPID=$!
-i=0; while [ ! -s "$T/port" ] && [ $i -lt 50 ]; do sleep 0.1; i=$((i + 1)); done
-PORT=$(cat "$T/port")
+. "$ROOT/tests/lib.sh"
+RPID=$(http_receiver "$T" 503 204) # the first attempt fails: the sender must retry
+PORT=$(cat "$T/port" 2>/dev/null)
 mkdir "$T/in"; cp "$T"/gen/*.eml "$T/in/"
 "$BIN" ingest --quiet --db "$T/db" --webhook "http://127.0.0.1:$PORT/hook" "$T/in" 2>"$T/err"
 [ $? -eq 0 ] && ok "ingest with --webhook" || ko "ingest with --webhook"
 grep -q "shield: alert: campaign" "$T/err" && ok "alert log line" || ko "alert log line"
-python3 - "$T/got.jsonl" <<'PY' && ok "webhook JSON (after a retry)" || ko "webhook JSON (after a retry)"
+python3 - "$T/posts" <<'PY' && ok "webhook JSON (after a retry)" || ko "webhook JSON (after a retry)"
 import json, sys
 rows = [json.loads(l) for l in open(sys.argv[1])]
-assert rows, "no alert received"
-a = rows[0]
+assert len(rows) >= 2, "no retry after the first 503"
+assert rows[0] == rows[1], "the retry posts the same alert"
+a = rows[1]
 for k in ("campaign_id", "brand", "size", "growth", "indicators"):
     assert k in a, k
 assert a["size"] >= 3 and a["indicators"]
