@@ -85,10 +85,13 @@
  *     marks it dirty; the row is written when the entry leaves the cache
  *     or at campaign_flush(), which the caller runs before it commits. A
  *     big campaign gets many reports per commit, and serialising its
- *     aggregates and rewriting its row for each was 14% of the clustering's
- *     cost (bench/README-campaigns.md, "fifth pass").
+ *     aggregates and rewriting its row for each was up to 14% of the
+ *     clustering's cost (skipping those writes altogether saved that
+ *     much; writing back saved 1-3% of the ingest: bench/README-campaigns.md,
+ *     "fifth pass").
  *   - pins: looked up only when the store holds any.
- * Analyst decisions (merge, split, re-cluster) empty the caches. */
+ * Analyst decisions (merge, split, re-cluster) write what is pending, then
+ * empty the caches. */
 
 static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz);
 static char *agg_dump(const json_t *agg);
