@@ -280,13 +280,7 @@ static void test_blocks(struct test_state *t)
 	f.block_id = sqlite3_last_insert_rowid(store_sqlite(st));
 	CHECK(t, store_blocks_each(st, &f, grab_block, &g) != STORE_OK);
 	store_close(st);
-	unlink(db);
-	char wal[64];
-	snprintf(wal, sizeof wal, "%s-wal", db);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", db);
-	unlink(wal);
-	unlink(pack);
+	test_remove_store(db); /* pack is its -raw */
 	/* a store without a pack (in memory) keeps the bytes in the row */
 	st = store_open(":memory:", &err);
 	CHECK(t, st && store_notify_migrate(st) == STORE_OK);

@@ -365,12 +365,7 @@ static void upgrade_from_v3(struct test_state *t)
 			  0);
 	}
 	sqlite3_close(db);
-	const char *sfx[] = {"", "-wal", "-shm", "-raw"};
-	for (size_t i = 0; i < sizeof sfx / sizeof *sfx; i++) {
-		char f[64];
-		snprintf(f, sizeof f, "%s%s", file, sfx[i]);
-		unlink(f);
-	}
+	test_remove_store(file);
 }
 
 int main(void)
@@ -385,13 +380,6 @@ int main(void)
 	RUN(&t, bad_path);
 	RUN(&t, newer_schema_refused);
 	RUN(&t, upgrade_from_v3);
-	unlink(path);
-	char wal[64];
-	snprintf(wal, sizeof wal, "%s-wal", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-shm", path);
-	unlink(wal);
-	snprintf(wal, sizeof wal, "%s-raw", path);
-	unlink(wal);
+	test_remove_store(path);
 	return TEST_SUMMARY(&t);
 }
