@@ -2,6 +2,7 @@
  * (parallel) serialisation gives the same bytes as serialising with it. */
 #include <stdlib.h>
 
+#include "common/xalloc.h"
 #include "extract/result.h"
 #include "out/json.h"
 #include "test.h"
@@ -25,10 +26,23 @@ static void campaign_id_spliced(struct test_state *t)
 	result_free(r);
 }
 
+/* the key not last (text written by an older layout): still replaced,
+ * through the search */
+static void campaign_id_not_last(struct test_state *t)
+{
+	char *j = json_set_campaign_id(xstrdup("{\"campaign_id\":null,\"x\":1}"), 7);
+	CHECK_STR(t, j, "{\"campaign_id\":7,\"x\":1}");
+	free(j);
+	j = json_set_campaign_id(xstrdup("{\"x\":\"\\\"campaign_id\\\":null\"}"), 7);
+	CHECK_STR(t, j, "{\"x\":\"\\\"campaign_id\\\":null\"}");
+	free(j);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
 	RUN(&t, campaign_id_spliced);
+	RUN(&t, campaign_id_not_last);
 	printf("%d passed, %d failed\n", t.passed, t.failed);
 	return t.failed != 0;
 }
