@@ -415,25 +415,34 @@ int store_campaign_members_each(struct store_campaign *sc, int64_t cid, campaign
 	return ok ? STORE_OK : STORE_ERR;
 }
 
+/* A campaign's reports, through its members: reports have no index on
+ * campaign_id (core step 5). Each report of a campaign has a member of it
+ * with its message (ingest, moves and re-clustering keep the two
+ * together); `+campaign_id` keeps the reports of that message placed
+ * elsewhere out. */
+#define REPORTS_OF(cid)                                                                          \
+	"substr(message_sha, 1, 16) IN (SELECT substr(message_sha, 1, 16) FROM campaign_member"  \
+	" WHERE campaign_id=" cid ") AND +campaign_id=" cid
+
 int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t to,
 			       const char *message_sha)
 {
 	int64_t v[2] = {to, from};
+	/* reports first: they are found through the members still in from */
 	if (message_sha)
 		return run(sc,
-			   "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2"
-			   " AND message_sha=?3",
+			   "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)="
+			   "substr(?3, 1, 16) AND +message_sha=?3 AND +campaign_id=?2",
 			   2, v, message_sha) < 0 ||
 			       run(sc,
-				   "UPDATE report SET campaign_id=?1 WHERE campaign_id=?2"
+				   "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2"
 				   " AND message_sha=?3",
 				   2, v, message_sha) < 0
 			   ? STORE_ERR
 			   : STORE_OK;
-	return run(sc, "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2", 2, v,
-		   NULL) < 0 ||
-		       run(sc, "UPDATE report SET campaign_id=?1 WHERE campaign_id=?2", 2, v,
-			   NULL) < 0
+	return run(sc, "UPDATE report SET campaign_id=?1 WHERE " REPORTS_OF("?2"), 2, v, NULL) < 0 ||
+		       run(sc, "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2", 2,
+			   v, NULL) < 0
 		   ? STORE_ERR
 		   : STORE_OK;
 }
@@ -544,7 +553,7 @@ int store_campaign_reports(struct store_campaign *sc, int64_t cid, campaign_repo
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(sc->db,
 			       "SELECT id,message_sha,from_addr,subject,msg_date FROM report"
-			       " WHERE campaign_id=? ORDER BY id",
+			       " WHERE " REPORTS_OF("?1") " ORDER BY id",
 			       -1, &s, NULL) != SQLITE_OK)
 		return STORE_ERR;
 	sqlite3_bind_int64(s, 1, cid);

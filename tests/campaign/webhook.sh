@@ -47,6 +47,18 @@ B=$(python3 -c "import json,sys;r=[json.loads(l) for l in open('$T/list.json')];
 "$BIN" campaign --db "$T/db" show "$A" >"$T/show" && grep -q "top indicators" "$T/show" && ok "campaign show" || ko "campaign show"
 "$BIN" reports --db "$T/db" --json | python3 -c "import json,sys; assert all(json.loads(l)['campaign_id'] for l in sys.stdin)" && ok "reports carry campaign_id" || ko "reports carry campaign_id"
 "$BIN" campaign --db "$T/db" merge "$A" "$B" >/dev/null && ok "merge" || ko "merge"
+# the merged campaign lists every report that carries its id, B's included
+"$BIN" reports --db "$T/db" --json >"$T/reports.json"
+"$BIN" campaign --db "$T/db" show --json "$A" >"$T/show.json"
+python3 - "$T/reports.json" "$T/show.json" "$A" "$B" <<'PY' && ok "merge moves the reports" || ko "merge moves the reports"
+import json, sys
+reps = [json.loads(l) for l in open(sys.argv[1])]
+a, b = int(sys.argv[3]), int(sys.argv[4])
+mine = sorted(r["id"] for r in reps if r["campaign_id"] == a)
+shown = sorted(json.loads(l)["report_id"] for l in open(sys.argv[2]) if l.lstrip().startswith('{"report_id"'))
+assert not any(r["campaign_id"] == b for r in reps), "B keeps reports"
+assert len(mine) >= 4 and shown == mine, (mine, shown)
+PY
 "$BIN" campaign --db "$T/db" recluster >/dev/null && ok "recluster" || ko "recluster"
 SA=$("$BIN" reports --db "$T/db" --json | python3 -c "
 import json,sys
