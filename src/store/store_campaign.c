@@ -420,8 +420,8 @@ int store_campaign_members_each(struct store_campaign *sc, int64_t cid, campaign
  * with its message (ingest, moves and re-clustering keep the two
  * together); `+campaign_id` keeps the reports of that message placed
  * elsewhere out. */
-#define REPORTS_OF(cid)                                                                          \
-	"substr(message_sha, 1, 16) IN (SELECT substr(message_sha, 1, 16) FROM campaign_member"  \
+#define REPORTS_OF(cid)                                                                            \
+	"substr(message_sha, 1, 16) IN (SELECT substr(message_sha, 1, 16) FROM campaign_member"    \
 	" WHERE campaign_id=" cid ") AND +campaign_id=" cid
 
 int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t to,
@@ -440,7 +440,8 @@ int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t 
 				   2, v, message_sha) < 0
 			   ? STORE_ERR
 			   : STORE_OK;
-	return run(sc, "UPDATE report SET campaign_id=?1 WHERE " REPORTS_OF("?2"), 2, v, NULL) < 0 ||
+	return run(sc, "UPDATE report SET campaign_id=?1 WHERE " REPORTS_OF("?2"), 2, v, NULL) <
+			   0 ||
 		       run(sc, "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2", 2,
 			   v, NULL) < 0
 		   ? STORE_ERR
