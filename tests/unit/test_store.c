@@ -314,7 +314,9 @@ static void upgrade_from_v3(struct test_state *t)
 	if (st) {
 		sqlite3 *h = store_sqlite(st);
 		CHECK(t, int_query(
-			     h, "SELECT version FROM schema_version WHERE component='core'") == 4);
+			     h, "SELECT version FROM schema_version WHERE component='core'") == 5);
+		CHECK(t, int_query(h, "SELECT count(*) FROM sqlite_master"
+				      " WHERE name='report_campaign'") == 0);
 		CHECK(t, int_query(h, "PRAGMA foreign_keys") == 1);
 		CHECK(t, int_query(h, "SELECT count(*) FROM raw WHERE id=5") == 1);
 		void *data = NULL;
