@@ -63,7 +63,12 @@
  * emptied, not grown (later lookups go to the store's index). */
 #define KC_MAX_KEYS (1u << 18) /* cached index key slots */
 #define CC_SLOTS 4096	       /* cached campaign records (~3 MB) */
-#define RECENT_TIMES 64	       /* member times kept per cached campaign */
+/* The key filter: bits per key for the keys stored at start plus the
+ * KC_MAX_KEYS a run may add before its false positives rise (2 MB for a
+ * 200,000-report store; under 2% false positives with 4 probes). */
+#define KF_BITS_PER_KEY 16
+#define KF_PROBES 4
+#define RECENT_TIMES 64 /* member times kept per cached campaign */
 /* packed features (feat_pack): keys, text signature, and since this
  * version two bytes the score needs on re-clustering (FEAT_TAIL) */
 #define FEAT_TAIL 2
@@ -89,6 +94,12 @@
  *     clustering's cost (skipping those writes altogether saved that
  *     much; writing back saved 1-3% of the ingest: bench/README-campaigns.md,
  *     "fifth pass").
+ *   - kfilter: a Bloom filter of every key in the store's index, read
+ *     once at start and added to as keys are written. A key it does not
+ *     hold is absent, so a cache miss asks the store only for keys that
+ *     may exist. Most misses are for new keys (the text bands of each new
+ *     report), and each cost a B-tree descent to a leaf that was seldom in
+ *     SQLite's page cache once the store outgrew it.
  *   - pins: looked up only when the store holds any.
  * Analyst decisions (merge, split, re-cluster) write what is pending, then
  * empty the caches. */
@@ -111,6 +122,11 @@ struct kcache {
 	struct kslot *v;
 	size_t cap, n;
 	int authoritative;
+};
+
+struct kfilter {
+	uint64_t *bits; /* NULL: not built, every key may be present */
+	uint64_t mask;	/* bit count - 1 (a power of two) */
 };
 
 struct ccache_ent {
@@ -138,6 +154,7 @@ struct campaign_engine {
 	int alerted;   /* the last campaign_assign() raised an alert */
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
+	struct kfilter kf;
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -187,6 +204,56 @@ static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
 	return &kc->v[j];
 }
 
+/* kf_probe - the i-th bit of key (double hashing over a mixed key: keys
+ * are hashes already, the mixing keeps weak ones from clustering). */
+static uint64_t kf_probe(const struct kfilter *kf, uint64_t key, int i)
+{
+	uint64_t h = (key ^ (key >> 31)) * 0x9e3779b97f4a7c15u;
+	uint64_t step = ((h >> 29) ^ h) * 0xbf58476d1ce4e5b9u | 1;
+	return (h + (uint64_t)i * step) & kf->mask;
+}
+
+static void kf_add(struct kfilter *kf, uint64_t key)
+{
+	if (!kf->bits)
+		return;
+	for (int i = 0; i < KF_PROBES; i++) {
+		uint64_t b = kf_probe(kf, key, i);
+		kf->bits[b >> 6] |= (uint64_t)1 << (b & 63);
+	}
+}
+
+/* kf_may_hold - 0 when key is certainly not in the store's index. */
+static int kf_may_hold(const struct kfilter *kf, uint64_t key)
+{
+	if (!kf->bits)
+		return 1;
+	for (int i = 0; i < KF_PROBES; i++) {
+		uint64_t b = kf_probe(kf, key, i);
+		if (!(kf->bits[b >> 6] & ((uint64_t)1 << (b & 63))))
+			return 0;
+	}
+	return 1;
+}
+
+/* kf_build - the filter of the store's keys; without it (an error, or no
+ * memory worth taking) every key may be present, as before. */
+static void kf_build(struct campaign_engine *ce, int has_keys)
+{
+	uint64_t *keys = NULL;
+	size_t n = 0;
+	if (has_keys && store_campaign_keys(ce->sc, &keys, &n) < 0)
+		return;
+	uint64_t want = (uint64_t)(n + KC_MAX_KEYS) * KF_BITS_PER_KEY, nbits = 64;
+	while (nbits < want)
+		nbits <<= 1;
+	ce->kf.bits = xcalloc((size_t)(nbits / 64), sizeof *ce->kf.bits);
+	ce->kf.mask = nbits - 1;
+	for (size_t i = 0; i < n; i++)
+		kf_add(&ce->kf, keys[i]);
+	free(keys);
+}
+
 /* key_lookup - campaigns sharing key (of kind; message_sha names the
  * report's message), through the cache. */
 static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const char *message_sha,
@@ -194,6 +261,10 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 {
 	struct kslot *ks = kcache_find(&ce->kc, key, 0);
 	if (!ks && ce->kc.authoritative) {
+		*n = 0;
+		return 0;
+	}
+	if (!ks && kind != CK_MSG && !kf_may_hold(&ce->kf, key)) {
 		*n = 0;
 		return 0;
 	}
@@ -230,8 +301,11 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	for (int i = 0; ks && i < ks->n; i++)
 		if (ks->ids[i] == cid)
 			return 0; /* indexed already: no write */
-	if (kind != CK_MSG && store_campaign_key_add(ce->sc, key, kind, cid) < 0)
-		return -1;
+	if (kind != CK_MSG) {
+		if (store_campaign_key_add(ce->sc, key, kind, cid) < 0)
+			return -1;
+		kf_add(&ce->kf, key);
+	}
 	if (cid > UINT32_MAX) {
 		/* cannot be cached: the cache stops being complete */
 		kcache_clear(&ce->kc, 0);
@@ -454,6 +528,7 @@ struct campaign_engine *campaign_engine_new(struct store *st, const struct campa
 		ce->has_pins = 1;
 	}
 	ce->kc.authoritative = !has_keys;
+	kf_build(ce, has_keys);
 	ce->cc = xcalloc(CC_SLOTS, sizeof *ce->cc);
 	ce->al = alerter_new(ce->cfg.webhook_url, ce->cfg.alert_email);
 	return ce;
@@ -466,6 +541,7 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
 	ccache_clear(ce);
 	free(ce->cc);
 	kcache_clear(&ce->kc, 0);
+	free(ce->kf.bits);
 	store_campaign_close(ce->sc);
 	ignore_list_free(ce->il);
 	registry_free(ce->reg);
@@ -1627,10 +1703,13 @@ static int rebuild_member(void *ctx, const struct campaign_member_row *m)
 	char *agg = agg_add(c->agg, m->info);
 	free(c->agg);
 	c->agg = agg;
-	for (int k = 0; k < f.nkeys; k++)
-		if (f.keys[k].kind != CK_MSG && /* answered by the reports (key_add) */
-		    store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
+	for (int k = 0; k < f.nkeys; k++) {
+		if (f.keys[k].kind == CK_MSG) /* answered by the reports (key_add) */
+			continue;
+		if (store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
 			rb->failed = 1;
+		kf_add(&rb->ce->kf, f.keys[k].h);
+	}
 	if (store_campaign_hour_add(rb->ce->sc, c->id, m->t / 3600, 1) < 0)
 		rb->failed = 1;
 	return rb->failed;
