@@ -63,9 +63,10 @@
  * emptied, not grown (later lookups go to the store's index). */
 #define KC_MAX_KEYS (1u << 18) /* cached index key slots */
 #define CC_SLOTS 4096	       /* cached campaign records (~3 MB) */
-/* The key filter: bits per key for the keys stored at start plus the
- * KC_MAX_KEYS a run may add before its false positives rise (2 MB for a
- * 200,000-report store; under 2% false positives with 4 probes). */
+/* The key filter: bits per key for the keys stored at start plus
+ * KC_MAX_KEYS more that a run may add (2 MB for a 200,000-report store);
+ * with 4 probes, under 0.3% false positives until then. A run that adds
+ * more keys only sees that rate rise (a false positive costs a look-up). */
 #define KF_BITS_PER_KEY 16
 #define KF_PROBES 4
 #define RECENT_TIMES 64 /* member times kept per cached campaign */
@@ -236,8 +237,8 @@ static int kf_may_hold(const struct kfilter *kf, uint64_t key)
 	return 1;
 }
 
-/* kf_build - the filter of the store's keys; without it (an error, or no
- * memory worth taking) every key may be present, as before. */
+/* kf_build - the filter of the store's keys; without it (the keys could
+ * not be read) every key may be present, as before the filter. */
 static void kf_build(struct campaign_engine *ce, int has_keys)
 {
 	uint64_t *keys = NULL;
