@@ -11,16 +11,9 @@
  */
 #include <stdio.h>
 #include <stdlib.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "enrich/asn.h"
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 static uint64_t xs(uint64_t *s)
 {
@@ -40,13 +33,13 @@ int main(int argc, char **argv)
 	size_t n = argc > 2 ? strtoul(argv[2], NULL, 10) : 20000000;
 	char *err = NULL;
 	const char *paths[1] = {argv[1]};
-	double t0 = now_s();
+	double t0 = clock_now();
 	struct asn_table *t = asn_table_open(paths, 1, NULL, NULL, NULL, &err);
 	if (!t) {
 		fprintf(stderr, "asn_lookup_bench: %s\n", err);
 		return 3;
 	}
-	double t1 = now_s();
+	double t1 = clock_now();
 	printf("table load: %.4f s\n", t1 - t0);
 	uint32_t *ips = malloc(n * sizeof *ips);
 	uint64_t seed = 0x9e3779b97f4a7c15ull;
@@ -64,10 +57,10 @@ int main(int argc, char **argv)
 	uint32_t *sets[2] = {ips, routed};
 	for (int w = 0; w < 2; w++) {
 		uint64_t sum = 0;
-		double a = now_s();
+		double a = clock_now();
 		for (size_t i = 0; i < n; i++)
 			sum += asn_table_find4(t, sets[w][i]);
-		double b = now_s();
+		double b = clock_now();
 		printf("%s: %zu lookups in %.3f s = %.1f M lookups/s (checksum %llu)\n", names[w],
 		       n, b - a, (double)n / (b - a) / 1e6, (unsigned long long)sum);
 	}

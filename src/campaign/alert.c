@@ -30,6 +30,7 @@
 #include <unistd.h>
 
 #include "campaign/campaign_int.h"
+#include "common/clock.h"
 #include "common/lazylib.h"
 #include "common/smtp.h"
 #include "common/xalloc.h"
@@ -294,18 +295,11 @@ void alerter_queue(struct alerter *a, const struct calert *al)
 	p->brand = al->brand ? xstrdup(al->brand) : NULL;
 }
 
-static double mono_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* resting - 1 (and a warning naming the alert) when channel what is
  * resting after a failure. */
 static int resting(const struct rest *r, const char *what, int64_t campaign_id)
 {
-	double left = r->until - mono_now();
+	double left = r->until - clock_now();
 	if (left <= 0)
 		return 0;
 	fprintf(stderr,
@@ -326,7 +320,7 @@ static const char *rest_after(struct rest *r, int failed, char *buf, size_t bufs
 	r->last = r->last > 0 ? r->last * 2 : DOWN_FIRST_S;
 	if (r->last > DOWN_MAX_S)
 		r->last = DOWN_MAX_S;
-	r->until = mono_now() + r->last;
+	r->until = clock_now() + r->last;
 	snprintf(buf, bufsz, " (alerts of the next %.0f s skip it)", r->last);
 	return buf;
 }

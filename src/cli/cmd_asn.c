@@ -12,10 +12,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "enrich/asn.h"
 #include "enrich/asn_io.h"
 #include "notify/contacts.h"
@@ -56,13 +56,6 @@ static void warn_cb(void *ctx, const char *msg)
 {
 	(void)ctx;
 	cli_warn("%s", msg);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 struct asn_out {
@@ -168,7 +161,7 @@ int cmd_asn(int argc, char **argv)
 		cli_error("no address given; see 'shield asn --help'");
 		return SHIELD_EXIT_USAGE;
 	}
-	double t0 = now_s();
+	double t0 = clock_now();
 	char *err = NULL;
 	struct asn_table *t = asn_table_open(tables, ntables, names, warn_cb, NULL, &err);
 	if (!t) {
@@ -176,7 +169,7 @@ int cmd_asn(int argc, char **argv)
 		free(err);
 		return SHIELD_EXIT_FAIL;
 	}
-	double t1 = now_s();
+	double t1 = clock_now();
 	int rc = SHIELD_EXIT_OK;
 	if (stats || compile) {
 		struct asn_stats s;

@@ -14,9 +14,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "cli/cli.h"
+#include "common/clock.h"
 #include "enrich/asn.h"
 #include "feed/feed.h"
 #include "feed/reports.h"
@@ -69,13 +69,6 @@ static void warn_cb(void *ctx, const char *msg)
 {
 	(void)ctx;
 	cli_warn("%s", msg);
-}
-
-static double now_s(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static const char *fmt_name(enum feed_format f)
@@ -225,7 +218,7 @@ int cmd_feed(int argc, char **argv)
 		asn_table_free(t);
 		return SHIELD_EXIT_FAIL;
 	}
-	double t0 = now_s();
+	double t0 = clock_now();
 	struct feed_run *run = feed_run_new(st, t, &o, warn_cb, NULL);
 	int partial = 0, loaded = 0;
 	/* the files, then the reports and the blocklist as two more inputs */
@@ -288,7 +281,7 @@ int cmd_feed(int argc, char **argv)
 	}
 	struct feed_totals tot;
 	int rc = SHIELD_EXIT_OK;
-	double t1 = now_s();
+	double t1 = clock_now();
 	if (feed_run_commit(run, &tot, why, sizeof why)) {
 		cli_error("nothing stored: %s", why);
 		rc = SHIELD_EXIT_FAIL;
@@ -314,7 +307,7 @@ int cmd_feed(int argc, char **argv)
 				       "again)\n");
 		}
 	}
-	double t2 = now_s();
+	double t2 = clock_now();
 	if (rc != SHIELD_EXIT_FAIL) {
 		if (json) {
 			json_t *j = json_pack(

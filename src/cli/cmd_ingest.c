@@ -15,6 +15,7 @@
 
 #include "cli/cli.h"
 #include "cli/progress.h"
+#include "common/clock.h"
 #include "common/limits.h"
 #include "extract/attach.h"
 #include "extract/extract.h"
@@ -53,7 +54,7 @@ struct run {
 	/* ordered */
 	long suspects, duplicates, failures, findings_msgs, limit_msgs, urls;
 	int in_txn, pending;
-	double last_commit; /* progress_now() of the last commit (or the start) */
+	double last_commit; /* clock_now() of the last commit (or the start) */
 	long alert_commits; /* commits made early because of an alert */
 	long alerts;	    /* alerts raised (in a replay: that would be) */
 	double alert_since; /* submission time of the oldest report of this batch
@@ -289,7 +290,7 @@ static int flush(struct run *run)
 		return 0;
 	run->in_txn = 0;
 	run->pending = 0;
-	run->last_commit = progress_now();
+	run->last_commit = clock_now();
 	if (campaign_flush(run->ce) < 0 || store_commit(run->st) < 0) {
 		cli_error("cannot commit to the store: %s", store_errmsg(run->st));
 		campaign_discard_alerts(run->ce);
@@ -299,7 +300,7 @@ static int flush(struct run *run)
 	if (run->alert_since) {
 		/* now that their campaigns are visible */
 		campaign_deliver_alerts(run->ce);
-		double d = progress_now() - run->alert_since;
+		double d = clock_now() - run->alert_since;
 		if (d > run->alert_delay)
 			run->alert_delay = d;
 		run->alert_since = 0;
@@ -329,7 +330,7 @@ static int commit_due(struct run *run)
 {
 	if (run->pending >= BATCH)
 		return 1;
-	double since = progress_now() - run->last_commit;
+	double since = clock_now() - run->last_commit;
 	if (run->alert_since && since >= ALERT_COMMIT_GAP) {
 		run->alert_commits++;
 		return 1;
@@ -760,7 +761,7 @@ static int open_stages(struct run *run, const char *psl, const struct stage_opts
 	char *err = NULL;
 	run->so = so;
 	run->replay = so->cc.replay;
-	run->last_commit = progress_now();
+	run->last_commit = clock_now();
 	if (run->st) {
 		/* Ingest keeps to a memory budget (100 MB for a 1 GB mbox). glibc
 		 * raises its mmap threshold after each big free, so the buffers of
@@ -847,9 +848,9 @@ int cmd_ingest(int argc, char **argv)
 		store_close(run.st);
 		return SHIELD_EXIT_FAIL;
 	}
-	double t0 = progress_now();
+	double t0 = clock_now();
 	int failed = run_paths(&run, argc - optind, argv + optind);
-	double el = progress_now() - t0;
+	double el = clock_now() - t0;
 	struct store_counts c;
 	store_counts(run.st, &c);
 	if (json) {

@@ -1,16 +1,9 @@
 /* progress.c - terminal progress bar (see progress.h). */
 #include "cli/progress.h"
+#include "common/clock.h"
 
 #include <stdio.h>
-#include <time.h>
 #include <unistd.h>
-
-double progress_now(void)
-{
-	struct timespec ts;
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
 
 void progress_init(struct progress *p, const char *what, uint64_t total_bytes)
 {
@@ -18,7 +11,7 @@ void progress_init(struct progress *p, const char *what, uint64_t total_bytes)
 	p->total_bytes = total_bytes;
 	p->done_bytes = 0;
 	p->count = 0;
-	p->start = progress_now();
+	p->start = clock_now();
 	p->last_draw = 0;
 	p->what = what;
 }
@@ -48,7 +41,7 @@ void progress_update(struct progress *p, long count, uint64_t done_bytes)
 	p->done_bytes = done_bytes;
 	if (!p->enabled)
 		return;
-	double now = progress_now();
+	double now = clock_now();
 	if (now - p->last_draw >= 0.1)
 		draw(p, now);
 }
@@ -58,6 +51,6 @@ void progress_done(struct progress *p)
 	if (!p->enabled)
 		return;
 	p->done_bytes = p->total_bytes;
-	draw(p, progress_now());
+	draw(p, clock_now());
 	fputc('\n', stderr);
 }

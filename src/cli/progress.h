@@ -17,6 +17,5 @@ struct progress {
 void progress_init(struct progress *p, const char *what, uint64_t total_bytes);
 void progress_update(struct progress *p, long count, uint64_t done_bytes);
 void progress_done(struct progress *p);
-double progress_now(void);
 
 #endif

@@ -11,8 +11,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
+#include "common/clock.h"
 #include "common/limits.h"
 #include "common/workers.h"
 #include "common/xalloc.h"
@@ -220,9 +220,7 @@ int workers_submit(struct workers *w, const char *data, size_t len, const char *
 {
 	/* copy before taking the lock: the threads keep working meanwhile */
 	struct wk_job *j = xcalloc(1, sizeof *j);
-	struct timespec now;
-	clock_gettime(CLOCK_MONOTONIC, &now);
-	j->submitted = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	j->submitted = clock_now();
 	j->data = xmalloc(len + 1);
 	memcpy(j->data, data, len);
 	j->data[len] = 0;

@@ -40,7 +40,7 @@ struct wk_job {
 	long index;	   /* position in an mbox, -1 otherwise */
 	int truncated;	   /* the message was cut at the size limit */
 	int64_t clock;	   /* caller's value (replay: the message's Date) */
-	double submitted;  /* CLOCK_MONOTONIC seconds when handed to the pool */
+	double submitted;  /* clock_now() when handed to the pool */
 	int entered, left; /* ordered-section bookkeeping (the pool's) */
 	int64_t big_seq;   /* order among big jobs; -1: not big */
 	int big_held;	   /* holds the big-message token */
