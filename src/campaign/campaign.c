@@ -255,6 +255,15 @@ static void kf_build(struct campaign_engine *ce, int has_keys)
 	free(keys);
 }
 
+/* key_store - write key -> cid to the store's index, and to the filter:
+ * every writer of the index goes through here, so the filter holds every
+ * stored key. */
+static int key_store(struct campaign_engine *ce, uint64_t key, int kind, int64_t cid)
+{
+	kf_add(&ce->kf, key);
+	return store_campaign_key_add(ce->sc, key, kind, cid);
+}
+
 /* key_lookup - campaigns sharing key (of kind; message_sha names the
  * report's message), through the cache. */
 static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const char *message_sha,
@@ -302,11 +311,8 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	for (int i = 0; ks && i < ks->n; i++)
 		if (ks->ids[i] == cid)
 			return 0; /* indexed already: no write */
-	if (kind != CK_MSG) {
-		if (store_campaign_key_add(ce->sc, key, kind, cid) < 0)
-			return -1;
-		kf_add(&ce->kf, key);
-	}
+	if (kind != CK_MSG && key_store(ce, key, kind, cid) < 0)
+		return -1;
 	if (cid > UINT32_MAX) {
 		/* cannot be cached: the cache stops being complete */
 		kcache_clear(&ce->kc, 0);
@@ -1704,13 +1710,10 @@ static int rebuild_member(void *ctx, const struct campaign_member_row *m)
 	char *agg = agg_add(c->agg, m->info);
 	free(c->agg);
 	c->agg = agg;
-	for (int k = 0; k < f.nkeys; k++) {
-		if (f.keys[k].kind == CK_MSG) /* answered by the reports (key_add) */
-			continue;
-		if (store_campaign_key_add(rb->ce->sc, f.keys[k].h, f.keys[k].kind, c->id) < 0)
+	for (int k = 0; k < f.nkeys; k++)
+		if (f.keys[k].kind != CK_MSG && /* answered by the reports (key_add) */
+		    key_store(rb->ce, f.keys[k].h, f.keys[k].kind, c->id) < 0)
 			rb->failed = 1;
-		kf_add(&rb->ce->kf, f.keys[k].h);
-	}
 	if (store_campaign_hour_add(rb->ce->sc, c->id, m->t / 3600, 1) < 0)
 		rb->failed = 1;
 	return rb->failed;
