@@ -46,10 +46,27 @@ static const char *const campaign_steps[] = {
     /* 3: exact-message keys (kind 1, CK_MSG) are answered by the reports
      * (store_campaign_msg_lookup) and no longer read from the index */
     "DELETE FROM campaign_key WHERE kind=1;",
+    /* 4: new keys go to a small second index first (see KEY_MERGE_ROWS) */
+    "CREATE TABLE campaign_key_recent (key INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
+    " kind INTEGER NOT NULL, PRIMARY KEY(key, campaign_id)) WITHOUT ROWID;",
 };
+
+/* The key index has two levels, as a log-structured merge tree has. Keys
+ * are hashes, so each one lands on a random leaf: written straight into
+ * campaign_key, the keys of one commit (a second of reports) dirtied
+ * nearly every leaf of it, and each commit wrote them all again, more of
+ * them the larger the store: campaign_key was half of the pages the
+ * clustering added to a commit (bench/README-campaigns.md, "seventh
+ * pass"). New keys go to campaign_key_recent, whose few leaves stay in
+ * the page cache; once it holds KEY_MERGE_ROWS keys they are moved into
+ * campaign_key in one statement, in key order, so each leaf of the large
+ * index is written once per merge instead of once per commit. Look-ups
+ * read both. */
+#define KEY_MERGE_ROWS 32768
 
 enum {
 	Q_KEY_GET,
+	Q_KEY_GET_RECENT,
 	Q_KEY_ADD,
 	Q_MSG_GET,
 	Q_GET,
@@ -66,7 +83,9 @@ enum {
 static const char *const sql[Q_N] = {
     [Q_KEY_GET] = "SELECT campaign_id FROM campaign_key WHERE key=? ORDER BY campaign_id DESC"
 		  " LIMIT ?",
-    [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind) VALUES(?,?,?)",
+    [Q_KEY_GET_RECENT] = "SELECT campaign_id FROM campaign_key_recent WHERE key=?"
+			 " ORDER BY campaign_id DESC LIMIT ?",
+    [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key_recent(key,campaign_id,kind) VALUES(?,?,?)",
     /* exact-message keys: a random B-tree insert per report in
      * campaign_key, while report_message already holds them. The `+`
      * and INDEXED BY keep the look-up on that index (core step 4, in
@@ -99,6 +118,7 @@ struct store_campaign {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_N];
+	long nrecent; /* rows in campaign_key_recent (as this connection counts) */
 };
 
 static int done(sqlite3_stmt *s)
@@ -127,6 +147,13 @@ struct store_campaign *store_campaign_open(struct store *st)
 		if (sqlite3_prepare_v3(sc->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sc->q[i],
 				       NULL) != SQLITE_OK)
 			return store_campaign_close(sc);
+	sqlite3_stmt *s;
+	if (sqlite3_prepare_v2(sc->db, "SELECT count(*) FROM campaign_key_recent", -1, &s, NULL) !=
+		SQLITE_OK)
+		return store_campaign_close(sc);
+	if (sqlite3_step(s) == SQLITE_ROW)
+		sc->nrecent = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
 	return sc;
 }
 
@@ -145,18 +172,57 @@ struct store *store_campaign_store(struct store_campaign *sc)
 	return sc->st;
 }
 
-int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
-			      int *n)
+/* key_ids - up to max campaign ids of key from one level, newest first. */
+static int key_ids(sqlite3_stmt *s, uint64_t key, int64_t *ids, int max, int *n)
 {
-	sqlite3_stmt *s = sc->q[Q_KEY_GET];
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
 	sqlite3_bind_int(s, 2, max);
 	int rc, k = 0;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW && k < max)
+	while (k < max && (rc = sqlite3_step(s)) == SQLITE_ROW)
 		ids[k++] = sqlite3_column_int64(s, 0);
+	if (k == max)
+		rc = SQLITE_ROW;
 	sqlite3_reset(s);
 	*n = k;
 	return rc == SQLITE_DONE || rc == SQLITE_ROW ? STORE_OK : STORE_ERR;
+}
+
+int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
+			      int *n)
+{
+	if (max > STORE_CAMPAIGN_KEY_MAX)
+		max = STORE_CAMPAIGN_KEY_MAX;
+	int64_t a[STORE_CAMPAIGN_KEY_MAX], b[STORE_CAMPAIGN_KEY_MAX];
+	int na, nb;
+	if (key_ids(sc->q[Q_KEY_GET], key, a, max, &na) < 0 ||
+	    key_ids(sc->q[Q_KEY_GET_RECENT], key, b, max, &nb) < 0)
+		return STORE_ERR;
+	/* merge the two descending lists; a pair may be in both levels
+	 * (added again before a merge), so equal ids are taken once */
+	int i = 0, j = 0, k = 0;
+	while (k < max && (i < na || j < nb)) {
+		int64_t v = j >= nb || (i < na && a[i] >= b[j]) ? a[i] : b[j];
+		while (i < na && a[i] == v)
+			i++;
+		while (j < nb && b[j] == v)
+			j++;
+		ids[k++] = v;
+	}
+	*n = k;
+	return STORE_OK;
+}
+
+/* key_merge - move the recent level into campaign_key (see KEY_MERGE_ROWS). */
+static int key_merge(struct store_campaign *sc)
+{
+	if (sqlite3_exec(sc->db,
+			 "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind)"
+			 " SELECT key,campaign_id,kind FROM campaign_key_recent ORDER BY key,campaign_id;"
+			 "DELETE FROM campaign_key_recent;",
+			 NULL, NULL, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	sc->nrecent = 0;
+	return STORE_OK;
 }
 
 int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid)
@@ -165,7 +231,10 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
 	sqlite3_bind_int64(s, 2, cid);
 	sqlite3_bind_int(s, 3, kind);
-	return done(s);
+	if (done(s) < 0)
+		return STORE_ERR;
+	sc->nrecent += sqlite3_changes(sc->db);
+	return sc->nrecent >= KEY_MERGE_ROWS ? key_merge(sc) : STORE_OK;
 }
 
 int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
@@ -173,7 +242,9 @@ int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 	*keys = NULL;
 	*n = 0;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(sc->db, "SELECT key FROM campaign_key", -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sc->db,
+			       "SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent",
+			       -1, &s, NULL) != SQLITE_OK)
 		return STORE_ERR;
 	size_t cap = 0;
 	int rc;
@@ -478,7 +549,9 @@ int store_campaign_reset_derived(struct store_campaign *sc, int64_t cid)
 {
 	if (cid)
 		return run(sc, "DELETE FROM campaign_hour WHERE campaign_id=?", 1, &cid, NULL);
+	sc->nrecent = 0;
 	if (run(sc, "DELETE FROM campaign_key", 0, NULL, NULL) < 0 ||
+	    run(sc, "DELETE FROM campaign_key_recent", 0, NULL, NULL) < 0 ||
 	    run(sc, "DELETE FROM campaign_hour", 0, NULL, NULL) < 0 ||
 	    run(sc, "DELETE FROM campaign", 0, NULL, NULL) < 0)
 		return STORE_ERR;
@@ -619,6 +692,7 @@ int store_campaign_index_state(struct store_campaign *sc, int *has_keys, int *ha
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(sc->db,
 			       "SELECT EXISTS(SELECT 1 FROM campaign_key)"
+			       " OR EXISTS(SELECT 1 FROM campaign_key_recent)"
 			       " OR EXISTS(SELECT 1 FROM campaign),"
 			       " EXISTS(SELECT 1 FROM campaign_pin)",
 			       -1, &s, NULL) != SQLITE_OK)

@@ -17,6 +17,10 @@
  *                     which lookups cap. Exact-message keys are not in it
  *                     at ingest: the reports' own message_sha and
  *                     campaign_id answer them (store_campaign_msg_lookup).
+ *                     New keys go to campaign_key_recent first, a small
+ *                     index of the same shape moved into campaign_key in
+ *                     key order when it fills (store_campaign.c says why);
+ *                     the functions below read and clear both.
  *   campaign_member - one row per clustered report: its campaign, time,
  *                     message hash, features (blob) and display info
  *                     (JSON), so campaigns can be rebuilt and re-clustered
@@ -59,8 +63,10 @@ struct store_campaign *store_campaign_open(struct store *st);
 struct store_campaign *store_campaign_close(struct store_campaign *sc);
 struct store *store_campaign_store(struct store_campaign *sc);
 
-/* Index. store_campaign_key_lookup fills up to max campaign ids sharing
- * key (most recent first) and sets *n; *n == max means "at least max". */
+/* Index. store_campaign_key_lookup fills up to max (at most
+ * STORE_CAMPAIGN_KEY_MAX) campaign ids sharing key (most recent first) and
+ * sets *n; *n == max means "at least max". */
+#define STORE_CAMPAIGN_KEY_MAX 64
 int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
 			      int *n);
 int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid);

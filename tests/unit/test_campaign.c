@@ -10,6 +10,7 @@
  * decided about one of them), and another report of a message clustered
  * in an earlier run.
  */
+#include <sqlite3.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -475,6 +476,68 @@ static void t_msg_lookup(struct test_state *t)
 	store_close(st);
 }
 
+/* key_rows - rows of one level of the key index. */
+static long key_rows(struct store *st, const char *table)
+{
+	char q[96];
+	snprintf(q, sizeof q, "SELECT count(*) FROM %s", table);
+	sqlite3_stmt *s;
+	long n = -1;
+	if (sqlite3_prepare_v2(store_sqlite(st), q, -1, &s, NULL) == SQLITE_OK &&
+	    sqlite3_step(s) == SQLITE_ROW)
+		n = (long)sqlite3_column_int64(s, 0);
+	sqlite3_finalize(s);
+	return n;
+}
+
+/* t_key_levels - keys added go to the recent level, and move into
+ * campaign_key once it fills; a look-up answers from both, newest
+ * campaign first, each campaign once, before and after the move. */
+static void t_key_levels(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	free(err);
+	struct store_campaign *sc = st ? store_campaign_open(st) : NULL;
+	CHECK(t, sc != NULL);
+	if (!sc) {
+		store_close(st);
+		return;
+	}
+	int64_t ids[STORE_CAMPAIGN_KEY_MAX];
+	int n = -1, ok = 1;
+	/* key 7 names campaigns 2 and 9 before the move, 4 and 9 after it
+	 * (9 in both levels: it must come back once) */
+	CHECK(t, store_campaign_key_add(sc, 7, 7, 2) == STORE_OK);
+	CHECK(t, store_campaign_key_add(sc, 7, 7, 9) == STORE_OK);
+	CHECK(t, key_rows(st, "campaign_key_recent") == 2 && key_rows(st, "campaign_key") == 0);
+	/* more keys than the recent level holds (40,000 > 32,768): one move */
+	for (int64_t k = 1000; k < 41000; k++)
+		ok &= store_campaign_key_add(sc, (uint64_t)k * 0x9e3779b97f4a7c15u, 7, k) ==
+		      STORE_OK;
+	CHECK(t, ok);
+	long moved = key_rows(st, "campaign_key"), recent = key_rows(st, "campaign_key_recent");
+	CHECK(t, moved > 2 && recent >= 0 && moved + recent == 40002);
+	CHECK(t, store_campaign_key_add(sc, 7, 7, 4) == STORE_OK);
+	CHECK(t, store_campaign_key_add(sc, 7, 7, 9) == STORE_OK);
+	CHECK(t, key_rows(st, "campaign_key_recent") == recent + 2);
+	CHECK(t, store_campaign_key_lookup(sc, 7, ids, 8, &n) == STORE_OK);
+	CHECK(t, n == 3 && ids[0] == 9 && ids[1] == 4 && ids[2] == 2);
+	CHECK(t, store_campaign_key_lookup(sc, 7, ids, 2, &n) == STORE_OK);
+	CHECK(t, n == 2 && ids[0] == 9 && ids[1] == 4);
+	CHECK(t, store_campaign_key_lookup(sc, 1000 * 0x9e3779b97f4a7c15u, ids, 8, &n) ==
+		     STORE_OK &&
+		 n == 1 && ids[0] == 1000);
+	CHECK(t, store_campaign_key_lookup(sc, 8, ids, 8, &n) == STORE_OK && n == 0);
+	/* the filter's read of all keys sees both levels */
+	uint64_t *keys = NULL;
+	size_t nk = 0;
+	CHECK(t, store_campaign_keys(sc, &keys, &nk) == STORE_OK && nk == 40004);
+	free(keys);
+	store_campaign_close(sc);
+	store_close(st);
+}
+
 /* t_write_back - the engine writes a campaign's row at campaign_flush()
  * (an ingest's commit), not per report: after it the store holds every
  * report's count, the alert and the aggregates, and a later run goes on
@@ -535,5 +598,6 @@ int main(void)
 	RUN(&t, t_same_message);
 	RUN(&t, t_write_back);
 	RUN(&t, t_msg_lookup);
+	RUN(&t, t_key_levels);
 	return TEST_SUMMARY(&t);
 }
