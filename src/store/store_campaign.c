@@ -149,7 +149,7 @@ struct store_campaign *store_campaign_open(struct store *st)
 			return store_campaign_close(sc);
 	sqlite3_stmt *s;
 	if (sqlite3_prepare_v2(sc->db, "SELECT count(*) FROM campaign_key_recent", -1, &s, NULL) !=
-		SQLITE_OK)
+	    SQLITE_OK)
 		return store_campaign_close(sc);
 	if (sqlite3_step(s) == SQLITE_ROW)
 		sc->nrecent = (long)sqlite3_column_int64(s, 0);
@@ -215,11 +215,12 @@ int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *
 /* key_merge - move the recent level into campaign_key (see KEY_MERGE_ROWS). */
 static int key_merge(struct store_campaign *sc)
 {
-	if (sqlite3_exec(sc->db,
-			 "INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind)"
-			 " SELECT key,campaign_id,kind FROM campaign_key_recent ORDER BY key,campaign_id;"
-			 "DELETE FROM campaign_key_recent;",
-			 NULL, NULL, NULL) != SQLITE_OK)
+	if (sqlite3_exec(
+		sc->db,
+		"INSERT OR IGNORE INTO campaign_key(key,campaign_id,kind)"
+		" SELECT key,campaign_id,kind FROM campaign_key_recent ORDER BY key,campaign_id;"
+		"DELETE FROM campaign_key_recent;",
+		NULL, NULL, NULL) != SQLITE_OK)
 		return STORE_ERR;
 	sc->nrecent = 0;
 	return STORE_OK;
@@ -242,9 +243,10 @@ int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 	*keys = NULL;
 	*n = 0;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(sc->db,
-			       "SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent",
-			       -1, &s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(
+		sc->db,
+		"SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent", -1,
+		&s, NULL) != SQLITE_OK)
 		return STORE_ERR;
 	size_t cap = 0;
 	int rc;

@@ -513,8 +513,8 @@ static void t_key_levels(struct test_state *t)
 	CHECK(t, key_rows(st, "campaign_key_recent") == 2 && key_rows(st, "campaign_key") == 0);
 	/* more keys than the recent level holds (40,000 > 32,768): one move */
 	for (int64_t k = 1000; k < 41000; k++)
-		ok &= store_campaign_key_add(sc, (uint64_t)k * 0x9e3779b97f4a7c15u, 7, k) ==
-		      STORE_OK;
+		ok &=
+		    store_campaign_key_add(sc, (uint64_t)k * 0x9e3779b97f4a7c15u, 7, k) == STORE_OK;
 	CHECK(t, ok);
 	long moved = key_rows(st, "campaign_key"), recent = key_rows(st, "campaign_key_recent");
 	CHECK(t, moved > 2 && recent >= 0 && moved + recent == 40002);
@@ -525,9 +525,9 @@ static void t_key_levels(struct test_state *t)
 	CHECK(t, n == 3 && ids[0] == 9 && ids[1] == 4 && ids[2] == 2);
 	CHECK(t, store_campaign_key_lookup(sc, 7, ids, 2, &n) == STORE_OK);
 	CHECK(t, n == 2 && ids[0] == 9 && ids[1] == 4);
-	CHECK(t, store_campaign_key_lookup(sc, 1000 * 0x9e3779b97f4a7c15u, ids, 8, &n) ==
-		     STORE_OK &&
-		 n == 1 && ids[0] == 1000);
+	CHECK(t,
+	      store_campaign_key_lookup(sc, 1000 * 0x9e3779b97f4a7c15u, ids, 8, &n) == STORE_OK &&
+		  n == 1 && ids[0] == 1000);
 	CHECK(t, store_campaign_key_lookup(sc, 8, ids, 8, &n) == STORE_OK && n == 0);
 	/* the filter's read of all keys sees both levels */
 	uint64_t *keys = NULL;
