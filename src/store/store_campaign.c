@@ -212,7 +212,10 @@ int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *
 	return STORE_OK;
 }
 
-/* key_merge - move the recent level into campaign_key (see KEY_MERGE_ROWS). */
+/* key_merge - move the recent level into campaign_key (see KEY_MERGE_ROWS).
+ * It runs inside the caller's transaction (an ingest batch, a re-cluster);
+ * outside one, a crash between the two statements leaves rows in both
+ * levels, which look-ups count once and the next move ignores. */
 static int key_merge(struct store_campaign *sc)
 {
 	if (sqlite3_exec(
