@@ -47,8 +47,10 @@ static const char *const campaign_steps[] = {
      * (store_campaign_msg_lookup) and no longer read from the index */
     "DELETE FROM campaign_key WHERE kind=1;",
     /* 4: new keys go to a small second index first (see KEY_MERGE_ROWS) */
-    "CREATE TABLE campaign_key_recent (key INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
-    " kind INTEGER NOT NULL, PRIMARY KEY(key, campaign_id)) WITHOUT ROWID;",
+    /* (parenthesised: one statement in two literals, which clang's
+     * -Wstring-concatenation takes for a missing comma) */
+    ("CREATE TABLE campaign_key_recent (key INTEGER NOT NULL, campaign_id INTEGER NOT NULL,"
+     " kind INTEGER NOT NULL, PRIMARY KEY(key, campaign_id)) WITHOUT ROWID;"),
 };
 
 /* The key index has two levels, as a log-structured merge tree has. Keys
