@@ -444,19 +444,28 @@ static void t_engine(struct test_state *t)
 	free(err);
 }
 
+/* open_tables - an empty in-memory store and its campaign tables,
+ * checked; NULL, with nothing left open, when either cannot be made. */
+static struct store_campaign *open_tables(struct test_state *t, struct store **st)
+{
+	char *err = NULL;
+	*st = store_open(":memory:", &err);
+	free(err);
+	struct store_campaign *sc = *st ? store_campaign_open(*st) : NULL;
+	CHECK(t, sc != NULL);
+	if (!sc)
+		*st = store_close(*st);
+	return sc;
+}
+
 /* t_msg_lookup - the campaigns of a message's stored reports come back
  * distinct, highest id first, at most max (what the key look-up gives). */
 static void t_msg_lookup(struct test_state *t)
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	free(err);
-	struct store_campaign *sc = st ? store_campaign_open(st) : NULL;
-	CHECK(t, sc != NULL);
-	if (!sc) {
-		store_close(st);
+	struct store *st;
+	struct store_campaign *sc = open_tables(t, &st);
+	if (!sc)
 		return;
-	}
 	const char *sha = "0000000000000000000000000000000000000000000000000000000000000700";
 	const long long cid[] = {5, 3, 5, 9, 0, 1};
 	for (int i = 0; i < 6; i++) {
@@ -495,15 +504,10 @@ static long key_rows(struct store *st, const char *table)
  * campaign first, each campaign once, before and after the move. */
 static void t_key_levels(struct test_state *t)
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	free(err);
-	struct store_campaign *sc = st ? store_campaign_open(st) : NULL;
-	CHECK(t, sc != NULL);
-	if (!sc) {
-		store_close(st);
+	struct store *st;
+	struct store_campaign *sc = open_tables(t, &st);
+	if (!sc)
 		return;
-	}
 	int64_t ids[STORE_CAMPAIGN_KEY_MAX];
 	int n = -1, ok = 1;
 	/* key 7 names campaigns 2 and 9 before the move, 4 and 9 after it
