@@ -120,7 +120,8 @@ struct store_campaign {
 	struct store *st;
 	sqlite3 *db;
 	sqlite3_stmt *q[Q_N];
-	long nrecent; /* rows in campaign_key_recent (as this connection counts) */
+	long nrecent; /* rows in campaign_key_recent (as this connection counts;
+		       * -1: not counted yet) */
 };
 
 static int done(sqlite3_stmt *s)
@@ -149,13 +150,7 @@ struct store_campaign *store_campaign_open(struct store *st)
 		if (sqlite3_prepare_v3(sc->db, sql[i], -1, SQLITE_PREPARE_PERSISTENT, &sc->q[i],
 				       NULL) != SQLITE_OK)
 			return store_campaign_close(sc);
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(sc->db, "SELECT count(*) FROM campaign_key_recent", -1, &s, NULL) !=
-	    SQLITE_OK)
-		return store_campaign_close(sc);
-	if (sqlite3_step(s) == SQLITE_ROW)
-		sc->nrecent = (long)sqlite3_column_int64(s, 0);
-	sqlite3_finalize(s);
+	sc->nrecent = -1; /* counted by the first key_add: readers never need it */
 	return sc;
 }
 
@@ -233,6 +228,17 @@ static int key_merge(struct store_campaign *sc)
 
 int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid)
 {
+	if (sc->nrecent < 0) {
+		sqlite3_stmt *c;
+		if (sqlite3_prepare_v2(sc->db, "SELECT count(*) FROM campaign_key_recent", -1, &c,
+				       NULL) != SQLITE_OK)
+			return STORE_ERR;
+		if (sqlite3_step(c) == SQLITE_ROW)
+			sc->nrecent = (long)sqlite3_column_int64(c, 0);
+		sqlite3_finalize(c);
+		if (sc->nrecent < 0)
+			return STORE_ERR;
+	}
 	sqlite3_stmt *s = sc->q[Q_KEY_ADD];
 	sqlite3_bind_int64(s, 1, (sqlite3_int64)key);
 	sqlite3_bind_int64(s, 2, cid);

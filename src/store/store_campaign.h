@@ -70,9 +70,9 @@ struct store *store_campaign_store(struct store_campaign *sc);
 int store_campaign_key_lookup(struct store_campaign *sc, uint64_t key, int64_t *ids, int max,
 			      int *n);
 int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, int64_t cid);
-/* store_campaign_keys - every key of the index, in key order, a key once
- * per campaign it names (*keys malloc'd, the caller frees it; NULL and 0
- * when the index is empty). */
+/* store_campaign_keys - every key of the index (both levels), in no
+ * particular order, a key at least once per campaign it names (*keys
+ * malloc'd, the caller frees it; NULL and 0 when the index is empty). */
 int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n);
 /* store_campaign_msg_lookup - the campaigns of the stored reports of
  * message_sha (report.campaign_id through the report_message index), as
