@@ -65,6 +65,27 @@ void *store_pack_get(struct store *st, int64_t off, size_t len, const char *what
 int store_error(struct store *st, const char *msg);
 const char *store_own_error(struct store *st);
 
+/* Look-up maps (core step 6 in store_sqlite.c): submission_key and
+ * report_key (the first 16 hex digits of submission.sha256 and of
+ * report.message_sha, as store_hex_key() reads them, to the row's id),
+ * indicator_key (indicator.key to id) and indicator_report (indicator id
+ * to report id). Each has a large level and a `_recent` one; SQL that
+ * reads a map reads both: STORE_KEYED_IDS(map, keys) is the subquery of
+ * the ids whose key is IN the parenthesised SQL list or subquery keys,
+ * e.g. "id IN " STORE_KEYED_IDS("report_key", "(shield_hex_key(?1))")
+ * (shield_hex_key is store_hex_key in SQL, on the store's connection).
+ * A hex key is a prefix: compare the whole hash after. */
+#define STORE_KEYED_IDS(map, keys)                                                                 \
+	"(SELECT id FROM " map " WHERE k IN " keys " UNION ALL SELECT id FROM " map                \
+	"_recent WHERE k IN " keys ")"
+/* store_hex_key - the first 16 hex digits of hex as a number (a digit
+ * missing or not hex counts as 0). */
+int64_t store_hex_key(const char *hex);
+/* store_set_map_merge - move the maps' recent level into the large one
+ * once this many reports were added since the last move (0: the default,
+ * 32,768); for tests and tuning. */
+void store_set_map_merge(struct store *st, long reports);
+
 /* store_get_raw - the raw bytes of the submission with this SHA-256;
  * *data is malloc'd (caller frees). */
 int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len);

@@ -89,16 +89,14 @@ static const char *const sql[Q_N] = {
 			 " ORDER BY campaign_id DESC LIMIT ?",
     [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key_recent(key,campaign_id,kind) VALUES(?,?,?)",
     /* exact-message keys: a random B-tree insert per report in
-     * campaign_key, while report_message already holds them. The `+`
-     * and INDEXED BY keep the look-up on that index (core step 4, in
-     * store_sqlite.c, says why the `+`). No DISTINCT and no ORDER BY:
+     * campaign_key, while the core's report_key map already holds them
+     * (STORE_KEYED_IDS, store.h). No DISTINCT and no ORDER BY:
      * SQLite opened two temporary B-trees for them in every execution,
      * each with its own pager: a third of the clustering's samples in a
      * profile (10,000 reports into 50,000); store_campaign_msg_lookup
      * keeps the newest distinct ids itself. */
-    [Q_MSG_GET] = "SELECT campaign_id FROM report INDEXED BY report_message"
-		  " WHERE substr(message_sha, 1, 16)=substr(?1, 1, 16) AND +message_sha=?1"
-		  " AND campaign_id IS NOT NULL",
+    [Q_MSG_GET] = "SELECT campaign_id FROM report WHERE id IN " STORE_KEYED_IDS(
+	"report_key", "(shield_hex_key(?1))") " AND message_sha=?1 AND campaign_id IS NOT NULL",
     [Q_GET] = "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,exemplars,"
 	      "agg,state FROM campaign WHERE id=?",
     [Q_INS] = "INSERT INTO campaign(first_seen,last_seen,reports,alerted_at,merged_into,pin,"
@@ -531,8 +529,9 @@ int store_campaign_members_each(struct store_campaign *sc, int64_t cid, campaign
  * together); `+campaign_id` keeps the reports of that message placed
  * elsewhere out. */
 #define REPORTS_OF(cid)                                                                            \
-	"substr(message_sha, 1, 16) IN (SELECT substr(message_sha, 1, 16) FROM campaign_member"    \
-	" WHERE campaign_id=" cid ") AND +campaign_id=" cid
+	"id IN " STORE_KEYED_IDS("report_key", "(SELECT shield_hex_key(message_sha) FROM"          \
+						" campaign_member WHERE campaign_id=" cid ")")     \
+	" AND +campaign_id=" cid
 
 int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t to,
 			       const char *message_sha)
@@ -541,8 +540,9 @@ int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t 
 	/* reports first: they are found through the members still in from */
 	if (message_sha)
 		return run(sc,
-			   "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)="
-			   "substr(?3, 1, 16) AND +message_sha=?3 AND +campaign_id=?2",
+			   "UPDATE report SET campaign_id=?1 WHERE id IN " STORE_KEYED_IDS(
+			       "report_key",
+			       "(shield_hex_key(?3))") " AND message_sha=?3 AND +campaign_id=?2",
 			   2, v, message_sha) < 0 ||
 			       run(sc,
 				   "UPDATE campaign_member SET campaign_id=?1 WHERE campaign_id=?2"
@@ -575,8 +575,8 @@ int store_campaign_report_set(struct store_campaign *sc, const char *message_sha
 {
 	return run(
 	    sc,
-	    "UPDATE report SET campaign_id=?1 WHERE substr(message_sha, 1, 16)=substr(?2, 1, 16)"
-	    " AND +message_sha=?2 AND campaign_id IS NULL",
+	    "UPDATE report SET campaign_id=?1 WHERE id IN " STORE_KEYED_IDS(
+		"report_key", "(shield_hex_key(?2))") " AND message_sha=?2 AND campaign_id IS NULL",
 	    1, &cid, message_sha);
 }
 
@@ -606,12 +606,13 @@ int store_campaign_sync_reports(struct store_campaign *sc)
 {
 	/* each message's first member (min(seq) picks the row's campaign_id,
 	 * a documented SQLite rule for bare columns), joined to reports
-	 * through the report_message index */
+	 * through both levels of the report_key map (store.h) */
 	return run(sc,
 		   "UPDATE report SET campaign_id=m.cid FROM (SELECT message_sha AS sha,"
-		   " campaign_id AS cid, min(seq) FROM campaign_member GROUP BY message_sha) AS m"
-		   " WHERE substr(report.message_sha, 1, 16)=substr(m.sha, 1, 16)"
-		   " AND +report.message_sha=m.sha",
+		   " campaign_id AS cid, min(seq) FROM campaign_member GROUP BY message_sha) AS m,"
+		   " (SELECT k, id FROM report_key UNION ALL SELECT k, id FROM report_key_recent)"
+		   " AS x WHERE x.k=shield_hex_key(m.sha) AND report.id=x.id"
+		   " AND report.message_sha=m.sha",
 		   0, NULL, NULL);
 }
 

@@ -35,6 +35,9 @@
 #include "extract/result.h"
 #include "store/store.h"
 
+/* the two-level maps of core step 6 (see MAP_MERGE_REPORTS) */
+enum { MAP_SUB, MAP_REP, MAP_IND, MAP_LINK, MAP_N };
+
 struct store {
 	sqlite3 *db;
 	char err[512];
@@ -46,6 +49,9 @@ struct store {
 	int pack_dirty;		     /* appended in this transaction: fsync first */
 	int64_t pack_end;	     /* where the next append goes; -1: ask the file */
 	int lookup_sized;	     /* store_has_submission() set a small cache */
+	sqlite3_stmt *map_add[MAP_N];
+	int64_t map_recent; /* reports in report_key_recent; -1: not counted yet */
+	int64_t map_merge;  /* move the maps' recent level at this many */
 };
 
 /* The pack starts with this line, so a stray file is recognised. */
@@ -142,6 +148,61 @@ static const char *const core_steps[] = {
      * report_message; store_campaign.c), and the rare analyst moves go
      * the same way. */
     "DROP INDEX IF EXISTS report_campaign;",
+    /* 6: the four look-ups still keyed at random (a hash or an indicator
+     * id) become two-level maps, (k, id) pairs in a WITHOUT ROWID table
+     * and a small `_recent` twin that takes every new pair; see
+     * MAP_MERGE_REPORTS. Their indexes wrote 48% of the pages of adding
+     * 10,000 reports to 50,000, and the share grew with the store
+     * (bench/README-campaigns.md, "eighth pass"):
+     * - submission_key: first 16 hex digits of submission.sha256 -> id;
+     * - report_key: the same of report.message_sha -> report id;
+     * - indicator_key: indicator.key -> indicator id;
+     * - indicator_report: indicator id -> report id (report_indicator's
+     *   index on indicator_id). */
+    "DROP INDEX submission_sha;"
+    "DROP INDEX report_message;"
+    "DROP INDEX indicator_key;"
+    "DROP INDEX report_indicator_ind;"
+    "CREATE TABLE submission_key (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE submission_key_recent (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE report_key (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE report_key_recent (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE indicator_key (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE indicator_key_recent (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE indicator_report (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "CREATE TABLE indicator_report_recent (k INTEGER NOT NULL, id INTEGER NOT NULL,"
+    " PRIMARY KEY(k, id)) WITHOUT ROWID;"
+    "INSERT INTO submission_key SELECT shield_hex_key(sha256), id FROM submission ORDER BY 1, 2;"
+    "INSERT INTO report_key SELECT shield_hex_key(message_sha), id FROM report ORDER BY 1, 2;"
+    "INSERT INTO indicator_key SELECT key, id FROM indicator ORDER BY 1, 2;"
+    "INSERT INTO indicator_report SELECT indicator_id, report_id FROM report_indicator"
+    " ORDER BY 1, 2;",
+};
+
+/* The maps of core step 6 have two levels, as a log-structured merge tree
+ * has (campaign_key does the same, store_campaign.c). Their keys are
+ * hashes or ids of old indicators, so the pairs of one commit (a second
+ * of reports) land on random leaves: written into one B-tree, each commit
+ * rewrote nearly every leaf of it, more leaves the larger the store, and
+ * the cost per report grew with the store. New pairs go to the `_recent`
+ * tables, whose leaves are few and stay in the page cache; once
+ * MAP_MERGE_REPORTS reports have been added since the last move, the
+ * commit moves all four into the large maps in key order, writing each
+ * of their leaves once. Look-ups read both levels (STORE_KEYED_IDS). */
+#define MAP_MERGE_REPORTS 32768
+
+static const char *const map_add_sql[MAP_N] = {
+    [MAP_SUB] = "INSERT OR IGNORE INTO submission_key_recent(k,id) VALUES(?,?)",
+    [MAP_REP] = "INSERT OR IGNORE INTO report_key_recent(k,id) VALUES(?,?)",
+    [MAP_IND] = "INSERT OR IGNORE INTO indicator_key_recent(k,id) VALUES(?,?)",
+    [MAP_LINK] = "INSERT OR IGNORE INTO indicator_report_recent(k,id) VALUES(?,?)",
 };
 
 static int fail(struct store *st, const char *what)
@@ -206,8 +267,12 @@ static int pack_sync(struct store *st)
 	return STORE_OK;
 }
 
+static int map_merge(struct store *st);
+
 int store_commit(struct store *st)
 {
+	if (st->map_recent >= st->map_merge && map_merge(st) < 0)
+		return STORE_ERR;
 	if (pack_sync(st) < 0)
 		return STORE_ERR;
 	return exec(st, "COMMIT");
@@ -217,6 +282,7 @@ int store_rollback(struct store *st)
 {
 	st->pack_dirty = 0;
 	st->pack_end = -1;
+	st->map_recent = -1; /* count again: the rolled-back pairs are gone */
 	return exec(st, "ROLLBACK");
 }
 
@@ -345,6 +411,42 @@ static void sql_indicator_key(sqlite3_context *cx, int argc, sqlite3_value **arg
 	sqlite3_result_int64(cx, indicator_key(type, value));
 }
 
+int64_t store_hex_key(const char *hex)
+{
+	uint64_t v = 0;
+	int end = !hex;
+	for (int i = 0; i < 16; i++) {
+		int c = end ? 0 : (unsigned char)hex[i], d = 0;
+		if (!c)
+			end = 1;
+		else if (c >= '0' && c <= '9')
+			d = c - '0';
+		else if (c >= 'a' && c <= 'f')
+			d = c - 'a' + 10;
+		else if (c >= 'A' && c <= 'F')
+			d = c - 'A' + 10;
+		v = v << 4 | (uint64_t)d;
+	}
+	return (int64_t)v;
+}
+
+/* shield_hex_key(text) in SQL: store_hex_key(), for the maps of core
+ * step 6 and the queries that read them (STORE_KEYED_IDS). */
+static void sql_hex_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
+{
+	(void)argc;
+	const char *hex = (const char *)sqlite3_value_text(argv[0]);
+	if (!hex)
+		sqlite3_result_null(cx);
+	else
+		sqlite3_result_int64(cx, store_hex_key(hex));
+}
+
+void store_set_map_merge(struct store *st, long reports)
+{
+	st->map_merge = reports > 0 ? reports : MAP_MERGE_REPORTS;
+}
+
 static int prep(struct store *st, sqlite3_stmt **s, const char *sql)
 {
 	if (sqlite3_prepare_v3(st->db, sql, -1, SQLITE_PREPARE_PERSISTENT, s, NULL) != SQLITE_OK)
@@ -357,6 +459,8 @@ struct store *store_open(const char *path, char **err)
 	struct store *st = xcalloc(1, sizeof(*st));
 	st->pack_fd = -1;
 	st->pack_end = -1;
+	st->map_recent = -1;
+	st->map_merge = MAP_MERGE_REPORTS;
 	if (*path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
 		size_t n = strlen(path) + 5;
 		st->pack_path = xmalloc(n);
@@ -395,6 +499,10 @@ struct store *store_open(const char *path, char **err)
 				     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
 				     sql_indicator_key, NULL, NULL) != SQLITE_OK &&
 	     fail(st, "shield_indicator_key") < 0) ||
+	    (sqlite3_create_function(st->db, "shield_hex_key", 1,
+				     SQLITE_UTF8 | SQLITE_DETERMINISTIC | SQLITE_DIRECTONLY, NULL,
+				     sql_hex_key, NULL, NULL) != SQLITE_OK &&
+	     fail(st, "shield_hex_key") < 0) ||
 	    store_migrate(st, "core", core_steps, (int)(sizeof core_steps / sizeof *core_steps)) <
 		0 ||
 	    prep(st, &st->ins_raw,
@@ -404,19 +512,24 @@ struct store *store_open(const char *path, char **err)
 		 "INSERT INTO submission(sha256,source,source_index,size,received_at)"
 		 " VALUES(?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_sub,
-		 "SELECT id FROM submission WHERE substr(sha256, 1, 16)=substr(?1, 1, 16)"
-		 " AND +sha256=?1") < 0 ||
+		 "SELECT id FROM submission WHERE id IN " STORE_KEYED_IDS(
+		     "submission_key", "(shield_hex_key(?1))") " AND sha256=?1") < 0 ||
 	    prep(st, &st->ins_rep,
 		 "INSERT INTO report(submission_id,suspect_index,message_sha,forward,reporter,"
 		 "from_addr,subject,msg_date,origin_ip,created_at,result,verdict,score,brand,"
 		 "campaign_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_ind,
-		 "SELECT id FROM indicator WHERE key=?3 AND type=?1 AND value=?2") < 0 ||
+		 "SELECT id FROM indicator WHERE id IN " STORE_KEYED_IDS(
+		     "indicator_key", "(?3)") " AND key=?3 AND type=?1 AND value=?2") < 0 ||
 	    prep(st, &st->ins_ind,
 		 "INSERT INTO indicator(type,value,first_seen,key) VALUES(?,?,?,?)") < 0 ||
 	    prep(st, &st->ins_link,
 		 "INSERT OR IGNORE INTO report_indicator(report_id,indicator_id,found_in)"
-		 " VALUES(?,?,?)") < 0) {
+		 " VALUES(?,?,?)") < 0 ||
+	    prep(st, &st->map_add[MAP_SUB], map_add_sql[MAP_SUB]) < 0 ||
+	    prep(st, &st->map_add[MAP_REP], map_add_sql[MAP_REP]) < 0 ||
+	    prep(st, &st->map_add[MAP_IND], map_add_sql[MAP_IND]) < 0 ||
+	    prep(st, &st->map_add[MAP_LINK], map_add_sql[MAP_LINK]) < 0) {
 		char tmp[800];
 		snprintf(tmp, sizeof tmp, "cannot open store '%s': %s", path, st->err);
 		*err = xstrdup(tmp);
@@ -434,6 +547,8 @@ struct store *store_close(struct store *st)
 			       st->ins_ind, st->find_ind, st->ins_link};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
+	for (int m = 0; m < MAP_N; m++)
+		sqlite3_finalize(st->map_add[m]);
 	sqlite3_close_v2(st->db);
 	store_packer_free(st->packer);
 	if (st->pack_fd >= 0)
@@ -458,6 +573,34 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 	sqlite3_clear_bindings(s);
 	if (rc != SQLITE_DONE && rc != SQLITE_ROW)
 		return fail(st, what);
+	return STORE_OK;
+}
+
+/* map_add - a new (k, id) pair into the recent level of map m. */
+static int map_add(struct store *st, int m, int64_t k, int64_t id)
+{
+	sqlite3_stmt *s = st->map_add[m];
+	sqlite3_bind_int64(s, 1, k);
+	sqlite3_bind_int64(s, 2, id);
+	return step_done(st, s, "storing a look-up key");
+}
+
+/* map_merge - move the recent level of every map into its large level,
+ * in key order, inside the caller's transaction. */
+static int map_merge(struct store *st)
+{
+	static const char *const names[MAP_N] = {"submission_key", "report_key", "indicator_key",
+						 "indicator_report"};
+	for (int m = 0; m < MAP_N; m++) {
+		char sql[256];
+		snprintf(sql, sizeof sql,
+			 "INSERT OR IGNORE INTO %s(k,id) SELECT k, id FROM %s_recent ORDER BY k, id;"
+			 " DELETE FROM %s_recent;",
+			 names[m], names[m], names[m]);
+		if (exec(st, sql) < 0)
+			return STORE_ERR;
+	}
+	st->map_recent = 0;
 	return STORE_OK;
 }
 
@@ -758,6 +901,8 @@ int store_add_submission_packed(struct store *st, const char sha256[65], size_t 
 	if (step_done(st, s, "storing submission") < 0)
 		return STORE_ERR;
 	*id = sqlite3_last_insert_rowid(st->db);
+	if (map_add(st, MAP_SUB, store_hex_key(sha256), *id) < 0)
+		return STORE_ERR;
 	return put_packed(st, *id, sha256, len, pk);
 }
 
@@ -794,12 +939,17 @@ static int link_indicator(struct store *st, int64_t rid, const char *type, const
 		if (step_done(st, s, "storing indicator") < 0)
 			return STORE_ERR;
 		iid = sqlite3_last_insert_rowid(st->db);
+		if (map_add(st, MAP_IND, key, iid) < 0)
+			return STORE_ERR;
 	}
 	s = st->ins_link;
 	sqlite3_bind_int64(s, 1, rid);
 	sqlite3_bind_int64(s, 2, iid);
 	sqlite3_bind_text(s, 3, found_in, -1, SQLITE_STATIC);
-	return step_done(st, s, "linking indicator");
+	if (step_done(st, s, "linking indicator") < 0)
+		return STORE_ERR;
+	/* once per pair: the same indicator twice in a report is ignored */
+	return sqlite3_changes(st->db) ? map_add(st, MAP_LINK, iid, rid) : STORE_OK;
 }
 
 int store_add_report(struct store *st, int64_t submission_id, const struct result *r,
@@ -829,6 +979,18 @@ int store_add_report(struct store *st, int64_t submission_id, const struct resul
 		return STORE_ERR;
 	int64_t rid = sqlite3_last_insert_rowid(st->db);
 	*report_id = rid;
+	if (st->map_recent < 0) {
+		/* counted once per connection, at its first report */
+		sqlite3_stmt *c;
+		if (sqlite3_prepare_v2(st->db, "SELECT count(*) FROM report_key_recent", -1, &c,
+				       NULL) != SQLITE_OK)
+			return fail(st, "counting look-up keys");
+		st->map_recent = sqlite3_step(c) == SQLITE_ROW ? sqlite3_column_int64(c, 0) : 0;
+		sqlite3_finalize(c);
+	}
+	if (map_add(st, MAP_REP, store_hex_key(r->msg_sha256), rid) < 0)
+		return STORE_ERR;
+	st->map_recent++;
 	for (size_t i = 0; i < r->urls.n; i++)
 		if (link_indicator(st, rid, "url", r->urls.v[i].url, r->urls.v[i].found_in, now) <
 		    0)
@@ -916,9 +1078,12 @@ int store_reports_sharing(struct store *st, int64_t id, store_report_cb cb, void
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(st->db,
 			       REPORT_COLS
-			       "JOIN (SELECT message_sha AS sha FROM report WHERE id=?1) m"
-			       " ON substr(r.message_sha, 1, 16) = substr(m.sha, 1, 16)"
-			       " AND +r.message_sha = m.sha WHERE r.id<>?1 ORDER BY r.id",
+			       "WHERE r.id IN " STORE_KEYED_IDS(
+				   "report_key", "(SELECT shield_hex_key(message_sha) FROM report"
+						 " WHERE id=?1)") " AND r.message_sha ="
+								  " (SELECT message_sha FROM report"
+								  " WHERE id=?1) AND r.id<>?1"
+								  " ORDER BY r.id",
 			       -1, &q, NULL) != SQLITE_OK)
 		return fail(st, "reading reports");
 	sqlite3_bind_int64(q, 1, id);
@@ -930,15 +1095,15 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 {
 	sqlite3_stmt *q;
 	/* last seen: when its latest report (the highest id linked; ids
-	 * grow with time) was stored; reports: its links. Both read
-	 * report_indicator_ind (indicator_id, report_id), see core step 4. */
+	 * grow with time) was stored; reports: its links. Both read the
+	 * indicator_report map (indicator id, report id), see core step 6;
+	 * the whole list groups report_indicator once instead. */
 	const char *sql =
 	    report_id
 		? "SELECT i.type, i.value, i.first_seen,"
-		  " coalesce((SELECT r.created_at FROM report r WHERE r.id = (SELECT"
-		  " max(x.report_id) FROM report_indicator x WHERE x.indicator_id=i.id)),"
-		  " i.first_seen),"
-		  " (SELECT count(*) FROM report_indicator x WHERE x.indicator_id=i.id)"
+		  " coalesce((SELECT r.created_at FROM report r WHERE r.id = (SELECT max(id) FROM"
+		  " " STORE_KEYED_IDS("indicator_report", "(i.id)") ")), i.first_seen),"
+		  " (SELECT count(*) FROM " STORE_KEYED_IDS("indicator_report", "(i.id)") ")"
 		  " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
 		  " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
 		: "SELECT i.type, i.value, i.first_seen, coalesce(r.created_at, i.first_seen),"

@@ -314,7 +314,15 @@ static void upgrade_from_v3(struct test_state *t)
 	if (st) {
 		sqlite3 *h = store_sqlite(st);
 		CHECK(t, int_query(
-			     h, "SELECT version FROM schema_version WHERE component='core'") == 5);
+			     h, "SELECT version FROM schema_version WHERE component='core'") == 6);
+		/* step 6 filled the maps from the old rows */
+		CHECK(t, int_query(h, "SELECT count(*) FROM submission_key WHERE id=5") == 1);
+		CHECK(t, int_query(h, "SELECT count(*) FROM report_key WHERE id=1") == 1);
+		CHECK(t, int_query(h, "SELECT count(*) FROM indicator_key") == 2);
+		CHECK(t, int_query(h, "SELECT count(*) FROM indicator_report WHERE id=1") == 2);
+		CHECK(t, int_query(h, "SELECT count(*) FROM sqlite_master WHERE type='index'"
+				      " AND name IN ('report_message', 'submission_sha',"
+				      " 'report_indicator_ind')") == 0);
 		CHECK(t, int_query(h, "SELECT count(*) FROM sqlite_master"
 				      " WHERE name='report_campaign'") == 0);
 		CHECK(t, int_query(h, "PRAGMA foreign_keys") == 1);
@@ -370,6 +378,130 @@ static void upgrade_from_v3(struct test_state *t)
 	test_remove_store(file);
 }
 
+static int map_rows(struct store *st, const char *table)
+{
+	char sql[128];
+	snprintf(sql, sizeof sql, "SELECT count(*) FROM %s", table);
+	return int_query(store_sqlite(st), sql);
+}
+
+/* add_one - a submission (bytes "m<i>") and its report, with message
+ * hash msg and the URL http://evil.example/<url>, in a transaction of its
+ * own; the submission's id in *sid. */
+static int add_one(struct store *st, int i, const char *msg, int url, int64_t *sid)
+{
+	char raw[32], sha[65], u[64];
+	snprintf(raw, sizeof raw, "m%d", i);
+	sha256_hex(raw, strlen(raw), sha);
+	snprintf(u, sizeof u, "http://evil.example/%d", url);
+	struct result *r = mk(msg, u);
+	int64_t rid = 0;
+	int ok = store_begin(st) == 0 &&
+		 store_add_submission(st, sha, raw, strlen(raw), "t.eml", i, sid) == STORE_OK &&
+		 store_add_report(st, *sid, r, "{}", &rid) == STORE_OK && store_commit(st) == 0;
+	result_free(r);
+	return ok;
+}
+
+static int url_reports(void *ctx, const struct indicator_row *row)
+{
+	if (!strcmp(row->type, "url") && !strcmp(row->value, "http://evil.example/0"))
+		*(long *)ctx = row->reports;
+	return 0;
+}
+
+/* map_levels - the look-up maps of core step 6: new pairs go to the
+ * recent level, a commit moves them once enough reports came in, and
+ * every look-up (duplicates, shared messages, indicator counts) finds
+ * what is in either level, and a pair in both once. */
+static void map_levels(struct test_state *t)
+{
+	char file[] = "/tmp/shield-test-maps-XXXXXX";
+	int fd = mkstemp(file);
+	if (fd < 0)
+		return;
+	close(fd);
+	char *err = NULL;
+	struct store *st = store_open(file, &err);
+	CHECK(t, st != NULL);
+	if (!st) {
+		free(err);
+		test_remove_store(file);
+		return;
+	}
+	store_set_map_merge(st, 4);
+	char a[65], b[65];
+	memset(a, 'a', 64);
+	memset(b, 'b', 64);
+	a[64] = b[64] = '\0';
+	int64_t first = 0, sid = 0;
+	/* reports 0-5: message a on 0 and 5, URL 0 on 0, 3 and 5 */
+	for (int i = 0; i < 6; i++)
+		CHECK(t, add_one(st, i, i == 0 || i == 5 ? a : b, i % 3 == 0 || i == 5 ? 0 : i,
+				 i ? &sid : &first));
+	/* the fourth report's commit moved four reports' pairs; two wait */
+	CHECK(t, map_rows(st, "report_key") == 4);
+	CHECK(t, map_rows(st, "report_key_recent") == 2);
+	CHECK(t, map_rows(st, "submission_key_recent") == 2);
+	CHECK(t, map_rows(st, "indicator_report") + map_rows(st, "indicator_report_recent") ==
+		     12);
+	/* a duplicate of a moved submission and of a recent one */
+	char sha[65];
+	int64_t id = 0;
+	sha256_hex("m0", 2, sha);
+	CHECK(t, store_begin(st) == 0);
+	CHECK(t, store_add_submission(st, sha, "m0", 2, "again.eml", -1, &id) == STORE_DUP);
+	CHECK(t, id == first);
+	sha256_hex("m5", 2, sha);
+	CHECK(t, store_add_submission(st, sha, "m5", 2, "again.eml", -1, &id) == STORE_DUP);
+	CHECK(t, id == sid);
+	CHECK(t, store_rollback(st) == 0);
+	/* message a: report 1 (moved) and report 6 (recent) share it */
+	int n = 0;
+	CHECK(t, store_reports_sharing(st, 1, count_cb, &n) == STORE_OK);
+	CHECK(t, n == 1);
+	n = 0;
+	CHECK(t, store_reports_sharing(st, 6, count_cb, &n) == STORE_OK);
+	CHECK(t, n == 1);
+	/* URL 0: reports 1 and 4 moved, 6 recent; one indicator row */
+	long reports = 0;
+	CHECK(t, store_list_indicators(st, "url", 0, url_reports, &reports) == STORE_OK);
+	CHECK(t, reports == 3);
+	reports = 0;
+	CHECK(t, store_list_indicators(st, "url", 6, url_reports, &reports) == STORE_OK);
+	CHECK(t, reports == 3);
+	CHECK(t, int_query(store_sqlite(st), "SELECT count(*) FROM indicator"
+					     " WHERE value='http://evil.example/0'") == 1);
+	/* a pair already moved and written again is found once */
+	CHECK(t, sqlite3_exec(store_sqlite(st),
+			      "INSERT INTO report_key_recent SELECT k, id FROM report_key"
+			      " WHERE id=1",
+			      NULL, NULL, NULL) == SQLITE_OK);
+	n = 0;
+	CHECK(t, store_reports_sharing(st, 6, count_cb, &n) == STORE_OK);
+	CHECK(t, n == 1);
+	/* a new connection counts what waits (two reports' pairs and the
+	 * pair written again): one more report reaches 4, and the move keeps
+	 * the twice-written pair once */
+	store_close(st);
+	st = store_open(file, &err);
+	CHECK(t, st != NULL);
+	if (!st) {
+		free(err);
+		test_remove_store(file);
+		return;
+	}
+	store_set_map_merge(st, 4);
+	CHECK(t, add_one(st, 6, b, 6, &sid));
+	CHECK(t, map_rows(st, "report_key_recent") == 0);
+	CHECK(t, map_rows(st, "report_key") == 7);
+	CHECK(t, store_hex_key("ff") == (int64_t)0xff00000000000000ULL);
+	CHECK(t, store_hex_key("0000000000000001ffff") == 1);
+	CHECK(t, store_hex_key(NULL) == 0);
+	store_close(st);
+	test_remove_store(file);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -382,6 +514,7 @@ int main(void)
 	RUN(&t, bad_path);
 	RUN(&t, newer_schema_refused);
 	RUN(&t, upgrade_from_v3);
+	RUN(&t, map_levels);
 	test_remove_store(path);
 	return TEST_SUMMARY(&t);
 }
