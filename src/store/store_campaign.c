@@ -530,8 +530,8 @@ int store_campaign_members_each(struct store_campaign *sc, int64_t cid, campaign
  * elsewhere out. */
 #define REPORTS_OF(cid)                                                                            \
 	"id IN " STORE_KEYED_IDS("report_key", "(SELECT shield_hex_key(message_sha) FROM"          \
-						" campaign_member WHERE campaign_id=" cid ")")     \
-	" AND +campaign_id=" cid
+					       " campaign_member WHERE campaign_id=" cid           \
+					       ")") " AND +campaign_id=" cid
 
 int store_campaign_member_move(struct store_campaign *sc, int64_t from, int64_t to,
 			       const char *message_sha)

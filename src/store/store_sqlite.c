@@ -593,10 +593,11 @@ static int map_merge(struct store *st)
 						 "indicator_report"};
 	for (int m = 0; m < MAP_N; m++) {
 		char sql[256];
-		snprintf(sql, sizeof sql,
-			 "INSERT OR IGNORE INTO %s(k,id) SELECT k, id FROM %s_recent ORDER BY k, id;"
-			 " DELETE FROM %s_recent;",
-			 names[m], names[m], names[m]);
+		snprintf(
+		    sql, sizeof sql,
+		    "INSERT OR IGNORE INTO %s(k,id) SELECT k, id FROM %s_recent ORDER BY k, id;"
+		    " DELETE FROM %s_recent;",
+		    names[m], names[m], names[m]);
 		if (exec(st, sql) < 0)
 			return STORE_ERR;
 	}
@@ -1077,8 +1078,7 @@ int store_reports_sharing(struct store *st, int64_t id, store_report_cb cb, void
 {
 	sqlite3_stmt *q;
 	if (sqlite3_prepare_v2(st->db,
-			       REPORT_COLS
-			       "WHERE r.id IN " STORE_KEYED_IDS(
+			       REPORT_COLS "WHERE r.id IN " STORE_KEYED_IDS(
 				   "report_key", "(SELECT shield_hex_key(message_sha) FROM report"
 						 " WHERE id=?1)") " AND r.message_sha ="
 								  " (SELECT message_sha FROM report"
@@ -1102,10 +1102,16 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 	    report_id
 		? "SELECT i.type, i.value, i.first_seen,"
 		  " coalesce((SELECT r.created_at FROM report r WHERE r.id = (SELECT max(id) FROM"
-		  " " STORE_KEYED_IDS("indicator_report", "(i.id)") ")), i.first_seen),"
-		  " (SELECT count(*) FROM " STORE_KEYED_IDS("indicator_report", "(i.id)") ")"
-		  " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
-		  " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
+		  " " STORE_KEYED_IDS(
+		      "indicator_report",
+		      "(i.id)") ")), i.first_seen),"
+				" (SELECT count(*) FROM " STORE_KEYED_IDS(
+				    "indicator_report",
+				    "(i.id)") ")"
+					      " FROM indicator i JOIN report_indicator ri ON "
+					      "ri.indicator_id=i.id"
+					      " WHERE ri.report_id=?2 AND (?1 IS NULL OR "
+					      "i.type=?1) ORDER BY i.type, i.id"
 		: "SELECT i.type, i.value, i.first_seen, coalesce(r.created_at, i.first_seen),"
 		  " coalesce(l.n, 0) AS n FROM indicator i"
 		  " LEFT JOIN (SELECT indicator_id AS id, count(*) AS n, max(report_id) AS last"

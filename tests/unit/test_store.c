@@ -443,8 +443,7 @@ static void map_levels(struct test_state *t)
 	CHECK(t, map_rows(st, "report_key") == 4);
 	CHECK(t, map_rows(st, "report_key_recent") == 2);
 	CHECK(t, map_rows(st, "submission_key_recent") == 2);
-	CHECK(t, map_rows(st, "indicator_report") + map_rows(st, "indicator_report_recent") ==
-		     12);
+	CHECK(t, map_rows(st, "indicator_report") + map_rows(st, "indicator_report_recent") == 12);
 	/* a duplicate of a moved submission and of a recent one */
 	char sha[65];
 	int64_t id = 0;
