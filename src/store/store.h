@@ -70,11 +70,20 @@ const char *store_own_error(struct store *st);
  * report.message_sha, as store_hex_key() reads them, to the row's id),
  * indicator_key (indicator.key to id) and indicator_report (indicator id
  * to report id). Each has a large level and a `_recent` one; SQL that
- * reads a map reads both: STORE_KEYED_IDS(map, keys) is the subquery of
- * the ids whose key is IN the parenthesised SQL list or subquery keys,
- * e.g. "id IN " STORE_KEYED_IDS("report_key", "(shield_hex_key(?1))")
- * (shield_hex_key is store_hex_key in SQL, on the store's connection).
- * A hex key is a prefix: compare the whole hash after. */
+ * reads a map reads both (shield_hex_key is store_hex_key in SQL, on the
+ * store's connection; a hex key is a prefix: compare the whole hash
+ * after):
+ * - STORE_KEYED(map, key): the ids whose k equals the SQL expression key,
+ *   as a table to join, e.g. "FROM " STORE_KEYED("report_key",
+ *   "shield_hex_key(?1)") " AS x JOIN report r ON r.id = x.id". SQLite
+ *   flattens it into two indexed look-ups; the per-report look-ups use it;
+ * - STORE_KEYED_IDS(map, keys): the same for the keys IN the parenthesised
+ *   SQL list or subquery keys, as a subquery: "id IN " STORE_KEYED_IDS(..).
+ *   SQLite builds temporary tables for IN (subquery) at every execution
+ *   (three here), so only the rarer queries use it. */
+#define STORE_KEYED(map, key)                                                                      \
+	"(SELECT id FROM " map " WHERE k=" key " UNION ALL SELECT id FROM " map                    \
+	"_recent WHERE k=" key ")"
 #define STORE_KEYED_IDS(map, keys)                                                                 \
 	"(SELECT id FROM " map " WHERE k IN " keys " UNION ALL SELECT id FROM " map                \
 	"_recent WHERE k IN " keys ")"

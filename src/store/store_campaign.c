@@ -95,8 +95,10 @@ static const char *const sql[Q_N] = {
      * each with its own pager: a third of the clustering's samples in a
      * profile (10,000 reports into 50,000); store_campaign_msg_lookup
      * keeps the newest distinct ids itself. */
-    [Q_MSG_GET] = "SELECT campaign_id FROM report WHERE id IN " STORE_KEYED_IDS(
-	"report_key", "(shield_hex_key(?1))") " AND message_sha=?1 AND campaign_id IS NOT NULL",
+    [Q_MSG_GET] = "SELECT r.campaign_id FROM " STORE_KEYED(
+	"report_key", "shield_hex_key(?1)") " AS x"
+					    " JOIN report r ON r.id=x.id WHERE r.message_sha=?1 "
+					    "AND r.campaign_id IS NOT NULL",
     [Q_GET] = "SELECT id,first_seen,last_seen,reports,alerted_at,merged_into,pin,exemplars,"
 	      "agg,state FROM campaign WHERE id=?",
     [Q_INS] = "INSERT INTO campaign(first_seen,last_seen,reports,alerted_at,merged_into,pin,"

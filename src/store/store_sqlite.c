@@ -195,7 +195,7 @@ static const char *const core_steps[] = {
  * tables, whose leaves are few and stay in the page cache; once
  * MAP_MERGE_REPORTS reports have been added since the last move, the
  * commit moves all four into the large maps in key order, writing each
- * of their leaves once. Look-ups read both levels (STORE_KEYED_IDS). */
+ * of their leaves once. Look-ups read both levels (STORE_KEYED, store.h). */
 #define MAP_MERGE_REPORTS 32768
 
 static const char *const map_add_sql[MAP_N] = {
@@ -431,7 +431,7 @@ int64_t store_hex_key(const char *hex)
 }
 
 /* shield_hex_key(text) in SQL: store_hex_key(), for the maps of core
- * step 6 and the queries that read them (STORE_KEYED_IDS). */
+ * step 6 and the queries that read them (STORE_KEYED, store.h). */
 static void sql_hex_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
 {
 	(void)argc;
@@ -512,15 +512,20 @@ struct store *store_open(const char *path, char **err)
 		 "INSERT INTO submission(sha256,source,source_index,size,received_at)"
 		 " VALUES(?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_sub,
-		 "SELECT id FROM submission WHERE id IN " STORE_KEYED_IDS(
-		     "submission_key", "(shield_hex_key(?1))") " AND sha256=?1") < 0 ||
+		 "SELECT s.id FROM " STORE_KEYED(
+		     "submission_key",
+		     "shield_hex_key(?1)") " AS x"
+					   " JOIN submission s ON s.id=x.id WHERE s.sha256=?1") <
+		0 ||
 	    prep(st, &st->ins_rep,
 		 "INSERT INTO report(submission_id,suspect_index,message_sha,forward,reporter,"
 		 "from_addr,subject,msg_date,origin_ip,created_at,result,verdict,score,brand,"
 		 "campaign_id) VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)") < 0 ||
 	    prep(st, &st->find_ind,
-		 "SELECT id FROM indicator WHERE id IN " STORE_KEYED_IDS(
-		     "indicator_key", "(?3)") " AND key=?3 AND type=?1 AND value=?2") < 0 ||
+		 "SELECT i.id FROM " STORE_KEYED(
+		     "indicator_key", "?3") " AS x"
+					    " JOIN indicator i ON i.id=x.id WHERE i.key=?3 AND "
+					    "i.type=?1 AND i.value=?2") < 0 ||
 	    prep(st, &st->ins_ind,
 		 "INSERT INTO indicator(type,value,first_seen,key) VALUES(?,?,?,?)") < 0 ||
 	    prep(st, &st->ins_link,
@@ -1098,26 +1103,22 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 	 * grow with time) was stored; reports: its links. Both read the
 	 * indicator_report map (indicator id, report id), see core step 6;
 	 * the whole list groups report_indicator once instead. */
+#define LINKS_OF_I STORE_KEYED("indicator_report", "i.id")
 	const char *sql =
 	    report_id
 		? "SELECT i.type, i.value, i.first_seen,"
-		  " coalesce((SELECT r.created_at FROM report r WHERE r.id = (SELECT max(id) FROM"
-		  " " STORE_KEYED_IDS(
-		      "indicator_report",
-		      "(i.id)") ")), i.first_seen),"
-				" (SELECT count(*) FROM " STORE_KEYED_IDS(
-				    "indicator_report",
-				    "(i.id)") ")"
-					      " FROM indicator i JOIN report_indicator ri ON "
-					      "ri.indicator_id=i.id"
-					      " WHERE ri.report_id=?2 AND (?1 IS NULL OR "
-					      "i.type=?1) ORDER BY i.type, i.id"
+		  " coalesce((SELECT r.created_at FROM report r WHERE r.id ="
+		  " (SELECT max(id) FROM " LINKS_OF_I ")), i.first_seen),"
+		  " (SELECT count(*) FROM " LINKS_OF_I ")"
+		  " FROM indicator i JOIN report_indicator ri ON ri.indicator_id=i.id"
+		  " WHERE ri.report_id=?2 AND (?1 IS NULL OR i.type=?1) ORDER BY i.type, i.id"
 		: "SELECT i.type, i.value, i.first_seen, coalesce(r.created_at, i.first_seen),"
 		  " coalesce(l.n, 0) AS n FROM indicator i"
 		  " LEFT JOIN (SELECT indicator_id AS id, count(*) AS n, max(report_id) AS last"
 		  " FROM report_indicator GROUP BY indicator_id) l ON l.id=i.id"
 		  " LEFT JOIN report r ON r.id=l.last"
 		  " WHERE (?1 IS NULL OR i.type=?1) ORDER BY i.type, n DESC, i.id";
+#undef LINKS_OF_I
 	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
 		return fail(st, "listing indicators");
 	if (type)
