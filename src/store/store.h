@@ -90,10 +90,11 @@ const char *store_own_error(struct store *st);
 /* store_hex_key - the first 16 hex digits of hex as a number (a digit
  * missing or not hex counts as 0). */
 int64_t store_hex_key(const char *hex);
-/* store_set_map_merge - move the maps' recent level into the large one
- * once this many reports were added since the last move (0: the default,
- * 32,768); for tests and tuning. */
-void store_set_map_merge(struct store *st, long reports);
+/* store_set_map_merge - begin moving the maps' recent level into the
+ * large one once this many reports were added since the last move began
+ * (0: the default, 32,768), one range of keys per commit over this many
+ * commits (0: the default, 8); for tests and tuning. */
+void store_set_map_merge(struct store *st, long reports, int slices);
 
 /* store_get_raw - the raw bytes of the submission with this SHA-256;
  * *data is malloc'd (caller frees). */

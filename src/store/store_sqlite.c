@@ -50,8 +50,12 @@ struct store {
 	int64_t pack_end;	     /* where the next append goes; -1: ask the file */
 	int lookup_sized;	     /* store_has_submission() set a small cache */
 	sqlite3_stmt *map_add[MAP_N];
-	int64_t map_recent; /* reports in report_key_recent; -1: not counted yet */
-	int64_t map_merge;  /* move the maps' recent level at this many */
+	int64_t map_recent; /* reports added since the last move began (at first, the
+			     * reports in report_key_recent); -1: not counted yet */
+	int64_t map_merge;  /* begin a move at this many */
+	int map_slices;	    /* a move takes this many commits */
+	int map_slice;	    /* the next slice of the move under way; -1: none */
+	int64_t map_lo[MAP_N], map_hi[MAP_N]; /* recent keys when the move began */
 };
 
 /* The pack starts with this line, so a stray file is recognised. */
@@ -193,10 +197,15 @@ static const char *const core_steps[] = {
  * rewrote nearly every leaf of it, more leaves the larger the store, and
  * the cost per report grew with the store. New pairs go to the `_recent`
  * tables, whose leaves are few and stay in the page cache; once
- * MAP_MERGE_REPORTS reports have been added since the last move, the
- * commit moves all four into the large maps in key order, writing each
- * of their leaves once. Look-ups read both levels (STORE_KEYED, store.h). */
+ * MAP_MERGE_REPORTS reports have been added since the last move began,
+ * the next MAP_MERGE_SLICES commits move all four into the large maps,
+ * one range of keys each, in key order, writing each of their leaves
+ * once. Moved in one commit, the maps of a 150,000-report store (about
+ * 10,000 leaves) made that commit 0.6 s longer, and every report of that
+ * second waited for it (bench/README-campaigns.md, "eighth pass").
+ * Look-ups read both levels (STORE_KEYED, store.h). */
 #define MAP_MERGE_REPORTS 32768
+#define MAP_MERGE_SLICES 8
 
 static const char *const map_add_sql[MAP_N] = {
     [MAP_SUB] = "INSERT OR IGNORE INTO submission_key_recent(k,id) VALUES(?,?)",
@@ -271,7 +280,7 @@ static int map_merge(struct store *st);
 
 int store_commit(struct store *st)
 {
-	if (st->map_recent >= st->map_merge && map_merge(st) < 0)
+	if ((st->map_slice >= 0 || st->map_recent >= st->map_merge) && map_merge(st) < 0)
 		return STORE_ERR;
 	if (pack_sync(st) < 0)
 		return STORE_ERR;
@@ -283,6 +292,7 @@ int store_rollback(struct store *st)
 	st->pack_dirty = 0;
 	st->pack_end = -1;
 	st->map_recent = -1; /* count again: the rolled-back pairs are gone */
+	st->map_slice = -1;  /* and the slice moved in it is back */
 	return exec(st, "ROLLBACK");
 }
 
@@ -442,9 +452,10 @@ static void sql_hex_key(sqlite3_context *cx, int argc, sqlite3_value **argv)
 		sqlite3_result_int64(cx, store_hex_key(hex));
 }
 
-void store_set_map_merge(struct store *st, long reports)
+void store_set_map_merge(struct store *st, long reports, int slices)
 {
 	st->map_merge = reports > 0 ? reports : MAP_MERGE_REPORTS;
+	st->map_slices = slices > 0 ? slices : MAP_MERGE_SLICES;
 }
 
 static int prep(struct store *st, sqlite3_stmt **s, const char *sql)
@@ -461,6 +472,8 @@ struct store *store_open(const char *path, char **err)
 	st->pack_end = -1;
 	st->map_recent = -1;
 	st->map_merge = MAP_MERGE_REPORTS;
+	st->map_slices = MAP_MERGE_SLICES;
+	st->map_slice = -1;
 	if (*path && strcmp(path, ":memory:") != 0 && strncmp(path, "file:", 5) != 0) {
 		size_t n = strlen(path) + 5;
 		st->pack_path = xmalloc(n);
@@ -590,23 +603,84 @@ static int map_add(struct store *st, int m, int64_t k, int64_t id)
 	return step_done(st, s, "storing a look-up key");
 }
 
-/* map_merge - move the recent level of every map into its large level,
- * in key order, inside the caller's transaction. */
+static const char *const map_names[MAP_N] = {"submission_key", "report_key", "indicator_key",
+					     "indicator_report"};
+
+/* map_move - move the pairs of map m with keys lo..hi from its recent
+ * level into its large level, in key order. */
+static int map_move(struct store *st, int m, int64_t lo, int64_t hi)
+{
+	for (int del = 0; del < 2; del++) {
+		char sql[256];
+		if (del)
+			snprintf(sql, sizeof sql, "DELETE FROM %s_recent WHERE k BETWEEN ?1 AND ?2",
+				 map_names[m]);
+		else
+			snprintf(sql, sizeof sql,
+				 "INSERT OR IGNORE INTO %s(k,id) SELECT k, id FROM %s_recent"
+				 " WHERE k BETWEEN ?1 AND ?2 ORDER BY k, id",
+				 map_names[m], map_names[m]);
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+			return fail(st, "moving look-up keys");
+		sqlite3_bind_int64(q, 1, lo);
+		sqlite3_bind_int64(q, 2, hi);
+		int rc = sqlite3_step(q);
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE)
+			return fail(st, "moving look-up keys");
+	}
+	return STORE_OK;
+}
+
+/* slice_start - the first key of slice j when [lo, hi] is cut in n */
+static int64_t slice_start(int64_t lo, int64_t hi, int j, int n)
+{
+	uint64_t span = (uint64_t)hi - (uint64_t)lo, uj = (uint64_t)j, un = (uint64_t)n;
+	return (int64_t)((uint64_t)lo + span / un * uj + span % un * uj / un);
+}
+
+/* map_merge - inside the caller's transaction, move the next slice of
+ * every map's recent level into its large level, in key order; the first
+ * slice of a move notes the range of keys to cut. Keys added meanwhile
+ * move with their slice or wait for the next move. */
 static int map_merge(struct store *st)
 {
-	static const char *const names[MAP_N] = {"submission_key", "report_key", "indicator_key",
-						 "indicator_report"};
+	if (st->map_slice < 0) {
+		for (int m = 0; m < MAP_N; m++) {
+			char sql[128];
+			snprintf(sql, sizeof sql, "SELECT min(k), max(k) FROM %s_recent",
+				 map_names[m]);
+			sqlite3_stmt *q;
+			if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+				return fail(st, "moving look-up keys");
+			st->map_lo[m] = 0;
+			st->map_hi[m] = 0;
+			if (sqlite3_step(q) == SQLITE_ROW &&
+			    sqlite3_column_type(q, 0) == SQLITE_INTEGER) {
+				st->map_lo[m] = sqlite3_column_int64(q, 0);
+				st->map_hi[m] = sqlite3_column_int64(q, 1);
+			}
+			sqlite3_finalize(q);
+		}
+		st->map_slice = 0;
+		st->map_recent = 0;
+	}
+	int j = st->map_slice, n = st->map_slices;
 	for (int m = 0; m < MAP_N; m++) {
-		char sql[256];
-		snprintf(
-		    sql, sizeof sql,
-		    "INSERT OR IGNORE INTO %s(k,id) SELECT k, id FROM %s_recent ORDER BY k, id;"
-		    " DELETE FROM %s_recent;",
-		    names[m], names[m], names[m]);
-		if (exec(st, sql) < 0)
+		/* the first and last slices are open-ended */
+		int64_t lo = j == 0 ? INT64_MIN : slice_start(st->map_lo[m], st->map_hi[m], j, n);
+		int64_t hi =
+		    j == n - 1
+			? INT64_MAX
+			: (int64_t)((uint64_t)slice_start(st->map_lo[m], st->map_hi[m], j + 1, n) -
+				    1);
+		if (lo > hi)
+			continue;
+		if (map_move(st, m, lo, hi) < 0)
 			return STORE_ERR;
 	}
-	st->map_recent = 0;
+	st->map_slice = j + 1 < n ? j + 1 : -1;
 	return STORE_OK;
 }
 

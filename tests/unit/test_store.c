@@ -429,7 +429,7 @@ static void map_levels(struct test_state *t)
 		test_remove_store(file);
 		return;
 	}
-	store_set_map_merge(st, 4);
+	store_set_map_merge(st, 4, 1);
 	char a[65], b[65];
 	memset(a, 'a', 64);
 	memset(b, 'b', 64);
@@ -490,10 +490,32 @@ static void map_levels(struct test_state *t)
 		test_remove_store(file);
 		return;
 	}
-	store_set_map_merge(st, 4);
+	store_set_map_merge(st, 4, 1);
 	CHECK(t, add_one(st, 6, b, 6, &sid));
 	CHECK(t, map_rows(st, "report_key_recent") == 0);
 	CHECK(t, map_rows(st, "report_key") == 7);
+	store_close(st);
+	/* a move in two slices: the commit that reaches the count moves the
+	 * low keys (message a), the next the high ones (message b), and a key
+	 * added meanwhile below the moved range waits for the next move */
+	test_remove_store(file);
+	st = store_open(file, &err);
+	CHECK(t, st != NULL);
+	if (!st) {
+		free(err);
+		test_remove_store(file);
+		return;
+	}
+	store_set_map_merge(st, 2, 2);
+	CHECK(t, add_one(st, 0, a, 0, &first));
+	CHECK(t, map_rows(st, "report_key") == 0);
+	CHECK(t, add_one(st, 1, b, 1, &sid));
+	CHECK(t, map_rows(st, "report_key") == 1 && map_rows(st, "report_key_recent") == 1);
+	CHECK(t, add_one(st, 2, a, 2, &sid));
+	CHECK(t, map_rows(st, "report_key") == 2 && map_rows(st, "report_key_recent") == 1);
+	n = 0;
+	CHECK(t, store_reports_sharing(st, 1, count_cb, &n) == STORE_OK);
+	CHECK(t, n == 1);
 	CHECK(t, store_hex_key("ff") == (int64_t)0xff00000000000000ULL);
 	CHECK(t, store_hex_key("0000000000000001ffff") == 1);
 	CHECK(t, store_hex_key(NULL) == 0);
