@@ -410,6 +410,22 @@ static int url_reports(void *ctx, const struct indicator_row *row)
 	return 0;
 }
 
+/* open_maps - open the store at file with the maps' move every reports
+ * reports in slices commits; NULL (the file removed) if it cannot. */
+static struct store *open_maps(struct test_state *t, const char *file, long reports, int slices)
+{
+	char *err = NULL;
+	struct store *st = store_open(file, &err);
+	CHECK(t, st != NULL);
+	if (!st) {
+		free(err);
+		test_remove_store(file);
+		return NULL;
+	}
+	store_set_map_merge(st, reports, slices);
+	return st;
+}
+
 /* map_levels - the look-up maps of core step 6: new pairs go to the
  * recent level, a commit moves them once enough reports came in, and
  * every look-up (duplicates, shared messages, indicator counts) finds
@@ -421,15 +437,9 @@ static void map_levels(struct test_state *t)
 	if (fd < 0)
 		return;
 	close(fd);
-	char *err = NULL;
-	struct store *st = store_open(file, &err);
-	CHECK(t, st != NULL);
-	if (!st) {
-		free(err);
-		test_remove_store(file);
+	struct store *st = open_maps(t, file, 4, 1);
+	if (!st)
 		return;
-	}
-	store_set_map_merge(st, 4, 1);
 	char a[65], b[65];
 	memset(a, 'a', 64);
 	memset(b, 'b', 64);
@@ -483,14 +493,8 @@ static void map_levels(struct test_state *t)
 	 * pair written again): one more report reaches 4, and the move keeps
 	 * the twice-written pair once */
 	store_close(st);
-	st = store_open(file, &err);
-	CHECK(t, st != NULL);
-	if (!st) {
-		free(err);
-		test_remove_store(file);
+	if (!(st = open_maps(t, file, 4, 1)))
 		return;
-	}
-	store_set_map_merge(st, 4, 1);
 	CHECK(t, add_one(st, 6, b, 6, &sid));
 	CHECK(t, map_rows(st, "report_key_recent") == 0);
 	CHECK(t, map_rows(st, "report_key") == 7);
@@ -499,14 +503,8 @@ static void map_levels(struct test_state *t)
 	 * low keys (message a), the next the high ones (message b), and a key
 	 * added meanwhile below the moved range waits for the next move */
 	test_remove_store(file);
-	st = store_open(file, &err);
-	CHECK(t, st != NULL);
-	if (!st) {
-		free(err);
-		test_remove_store(file);
+	if (!(st = open_maps(t, file, 2, 2)))
 		return;
-	}
-	store_set_map_merge(st, 2, 2);
 	CHECK(t, add_one(st, 0, a, 0, &first));
 	CHECK(t, map_rows(st, "report_key") == 0);
 	CHECK(t, add_one(st, 1, b, 1, &sid));
