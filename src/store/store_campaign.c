@@ -90,7 +90,7 @@ static const char *const sql[Q_N] = {
     [Q_KEY_ADD] = "INSERT OR IGNORE INTO campaign_key_recent(key,campaign_id,kind) VALUES(?,?,?)",
     /* exact-message keys: a random B-tree insert per report in
      * campaign_key, while the core's report_key map already holds them
-     * (STORE_KEYED_IDS, store.h). No DISTINCT and no ORDER BY:
+     * (STORE_KEYED, store.h). No DISTINCT and no ORDER BY:
      * SQLite opened two temporary B-trees for them in every execution,
      * each with its own pager: a third of the clustering's samples in a
      * profile (10,000 reports into 50,000); store_campaign_msg_lookup
