@@ -156,6 +156,7 @@ struct campaign_engine {
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
 	struct kfilter kf;
+	struct kfilter mf;     /* store_hex_key() of every stored report's message */
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -237,21 +238,30 @@ static int kf_may_hold(const struct kfilter *kf, uint64_t key)
 	return 1;
 }
 
-/* kf_build - the filter of the store's keys; without it (the keys could
- * not be read) every key may be present, as before the filter. */
+/* kf_fill - a filter of the n keys, with room for KC_MAX_KEYS more. */
+static void kf_fill(struct kfilter *kf, const uint64_t *keys, size_t n)
+{
+	uint64_t want = (uint64_t)(n + KC_MAX_KEYS) * KF_BITS_PER_KEY, nbits = 64;
+	while (nbits < want)
+		nbits <<= 1;
+	kf->bits = xcalloc((size_t)(nbits / 64), sizeof *kf->bits);
+	kf->mask = nbits - 1;
+	for (size_t i = 0; i < n; i++)
+		kf_add(kf, keys[i]);
+}
+
+/* kf_build - the filters of the store's keys and of its reports'
+ * messages; without one (the keys could not be read) every key may be
+ * present, as before the filters. */
 static void kf_build(struct campaign_engine *ce, int has_keys)
 {
 	uint64_t *keys = NULL;
 	size_t n = 0;
-	if (has_keys && store_campaign_keys(ce->sc, &keys, &n) < 0)
-		return;
-	uint64_t want = (uint64_t)(n + KC_MAX_KEYS) * KF_BITS_PER_KEY, nbits = 64;
-	while (nbits < want)
-		nbits <<= 1;
-	ce->kf.bits = xcalloc((size_t)(nbits / 64), sizeof *ce->kf.bits);
-	ce->kf.mask = nbits - 1;
-	for (size_t i = 0; i < n; i++)
-		kf_add(&ce->kf, keys[i]);
+	if (!has_keys || store_campaign_keys(ce->sc, &keys, &n) == STORE_OK)
+		kf_fill(&ce->kf, keys, n);
+	free(keys);
+	if (store_campaign_msg_keys(ce->sc, &keys, &n) == STORE_OK)
+		kf_fill(&ce->mf, keys, n);
 	free(keys);
 }
 
@@ -274,7 +284,8 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 		*n = 0;
 		return 0;
 	}
-	if (!ks && kind != CK_MSG && !kf_may_hold(&ce->kf, key)) {
+	if (!ks && !(kind == CK_MSG ? kf_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
+				    : kf_may_hold(&ce->kf, key))) {
 		*n = 0;
 		return 0;
 	}
@@ -549,6 +560,7 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
 	free(ce->cc);
 	kcache_clear(&ce->kc, 0);
 	free(ce->kf.bits);
+	free(ce->mf.bits);
 	store_campaign_close(ce->sc);
 	ignore_list_free(ce->il);
 	registry_free(ce->reg);
@@ -1558,6 +1570,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 	    store_campaign_hour_add(ce->sc, cr->id, t / 3600, 1) < 0)
 		goto fail;
 	note_member(ce, cr->id, t);
+	kf_add(&ce->mf, (uint64_t)store_hex_key(message_sha));
 	*alerted = maybe_alert(ce, e, t, brand ? brand : e->brand[0] ? e->brand : NULL, verdict);
 	e->dirty = 1;
 	*cid = cr->id;

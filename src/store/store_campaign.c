@@ -249,15 +249,14 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
 	return sc->nrecent >= KEY_MERGE_ROWS ? key_merge(sc) : STORE_OK;
 }
 
-int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
+/* read_keys - the integers the one-column query q returns (see
+ * store_campaign_keys). */
+static int read_keys(struct store_campaign *sc, const char *q, uint64_t **keys, size_t *n)
 {
 	*keys = NULL;
 	*n = 0;
 	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(
-		sc->db,
-		"SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent", -1,
-		&s, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(sc->db, q, -1, &s, NULL) != SQLITE_OK)
 		return STORE_ERR;
 	size_t cap = 0;
 	int rc;
@@ -276,6 +275,19 @@ int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 		return STORE_ERR;
 	}
 	return STORE_OK;
+}
+
+int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
+{
+	return read_keys(
+	    sc, "SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent", keys,
+	    n);
+}
+
+int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
+{
+	return read_keys(sc, "SELECT k FROM report_key UNION ALL SELECT k FROM report_key_recent",
+			 keys, n);
 }
 
 int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,

@@ -74,8 +74,11 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
  * particular order, a key at least once per campaign it names (*keys
  * malloc'd, the caller frees it; NULL and 0 when the index is empty). */
 int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n);
+/* store_campaign_msg_keys - the same for the stored reports' messages:
+ * store_hex_key(message_sha) of every report, with or without a campaign. */
+int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n);
 /* store_campaign_msg_lookup - the campaigns of the stored reports of
- * message_sha (report.campaign_id through the report_message index), as
+ * message_sha (report.campaign_id through the report_key map), as
  * store_campaign_key_lookup answers for a key. Those columns follow
  * member_move, so they name live campaigns. */
 int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,

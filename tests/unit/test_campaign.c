@@ -393,6 +393,53 @@ static void t_same_message(struct test_state *t)
 	free(err);
 }
 
+/* t_same_message_run - the same within one run whose key cache was
+ * emptied (here by re-clustering; also when it fills up): the message of
+ * a report placed in this run must still be found in the store, so the
+ * engine's filter of stored messages has to learn each one it places. */
+static void t_same_message_run(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *st = store_open(":memory:", &err);
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		store_close(st);
+		free(err);
+		return;
+	}
+	const char *sha = "0000000000000000000000000000000000000000000000000000000000000600";
+	char body[512];
+	snprintf(body, sizeof body, LURE, "Anna", 10);
+	struct result *r = mk(sha, "x@rot1.top", "Account limited", body, NULL, NULL);
+	CHECK(t, campaign_assign(ce, r) == 0 && r->campaign_id > 0);
+	int64_t rid = store_report(st, r, 0);
+	result_free(r);
+	snprintf(body, sizeof body, OTHER, "Bob", 11);
+	r = mk("0000000000000000000000000000000000000000000000000000000000000601",
+	       "shop@garden.top", "Garden sale", body, NULL, NULL);
+	CHECK(t, campaign_assign(ce, r) == 0 && r->campaign_id > 0);
+	long long other = r->campaign_id;
+	store_report(st, r, 1);
+	result_free(r);
+	long n = 0;
+	char why[256];
+	CHECK(t, campaign_recluster(ce, &n, why, sizeof why) == 0 && n == 2);
+	r = mk(sha, "tips@weekly.top", "Weekly tips", LURE_AV2, NULL, NULL);
+	CHECK(t, campaign_assign(ce, r) == 0);
+	struct store_campaign *sc = store_campaign_open(st);
+	char msg[65];
+	int64_t c = 0;
+	CHECK(t, sc && store_campaign_report_sha(sc, rid, msg, &c) == STORE_OK);
+	CHECK(t, c > 0 && r->campaign_id == c && r->campaign_id != other);
+	result_free(r);
+	store_campaign_close(sc);
+	campaign_engine_free(ce);
+	store_close(st);
+	free(err);
+}
+
 static void t_engine(struct test_state *t)
 {
 	char *err = NULL;
@@ -600,6 +647,7 @@ int main(void)
 	RUN(&t, t_lures);
 	RUN(&t, t_bridge);
 	RUN(&t, t_same_message);
+	RUN(&t, t_same_message_run);
 	RUN(&t, t_write_back);
 	RUN(&t, t_msg_lookup);
 	RUN(&t, t_key_levels);
