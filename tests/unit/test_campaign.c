@@ -346,7 +346,7 @@ static void t_same_message(struct test_state *t)
 {
 	char *err = NULL;
 	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10, .filter_after = 1};
 	struct campaign_engine *ce = NULL;
 	const char *sha = "0000000000000000000000000000000000000000000000000000000000000500";
 	/* nothing in common but the message hash (a test shortcut: the same
@@ -395,14 +395,18 @@ static void t_same_message(struct test_state *t)
 }
 
 /* t_same_message_run - the same within one run whose key cache was
- * emptied (here by re-clustering; also when it fills up): the message of
+ * emptied (here by an analyst's split; also when it fills up): the message of
  * a report placed in this run must still be found in the store, so the
  * engine's filter of stored messages has to learn each one it places. */
 static void t_same_message_run(struct test_state *t)
 {
 	char *err = NULL;
 	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
+	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10, .filter_after = 1};
+	char body[512];
+	/* an earlier run stored another campaign, so this run's look-ups go
+	 * to the store and read the filters before its first report is
+	 * placed: that report reaches the filter only through place() */
 	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
 	CHECK(t, ce != NULL);
 	if (!ce) {
@@ -410,28 +414,37 @@ static void t_same_message_run(struct test_state *t)
 		free(err);
 		return;
 	}
-	const char *sha = "0000000000000000000000000000000000000000000000000000000000000600";
-	char body[512];
+	snprintf(body, sizeof body, OTHER, "Bob", 11);
+	struct result *r = mk("6010000000000000000000000000000000000000000000000000000000000000",
+			      "shop@garden.top", "Garden sale", body, NULL, NULL);
+	CHECK(t, campaign_assign(ce, r) == 0 && r->campaign_id > 0);
+	store_report(st, r, 1);
+	result_free(r);
+	CHECK(t, campaign_flush(ce) == 0);
+	campaign_engine_free(ce);
+	ce = campaign_engine_new(st, &cfg, &err);
+	CHECK(t, ce != NULL);
+	if (!ce) {
+		store_close(st);
+		free(err);
+		return;
+	}
+	/* hashes differ in their first 16 digits, which the filter reads */
+	const char *sha = "6000000000000000000000000000000000000000000000000000000000000000";
 	snprintf(body, sizeof body, LURE, "Anna", 10);
-	struct result *r = mk(sha, "x@rot1.top", "Account limited", body, NULL, NULL);
+	r = mk(sha, "x@rot1.top", "Account limited", body, NULL, NULL);
 	CHECK(t, campaign_assign(ce, r) == 0 && r->campaign_id > 0);
 	int64_t rid = store_report(st, r, 0);
 	result_free(r);
-	snprintf(body, sizeof body, OTHER, "Bob", 11);
-	r = mk("0000000000000000000000000000000000000000000000000000000000000601",
-	       "shop@garden.top", "Garden sale", body, NULL, NULL);
-	CHECK(t, campaign_assign(ce, r) == 0 && r->campaign_id > 0);
-	long long other = r->campaign_id;
-	store_report(st, r, 1);
-	result_free(r);
-	long n = 0;
-	char why[256];
-	CHECK(t, campaign_recluster(ce, &n, why, sizeof why) == 0 && n == 2);
+	struct store_campaign *sc = store_campaign_open(st);
+	char msg[65], why[256];
+	int64_t c = 0, other = 0, nid = 0;
+	CHECK(t, sc && store_campaign_report_sha(sc, rid - 1, msg, &other) == STORE_OK);
+	/* an analyst decision on the other campaign empties the key cache
+	 * (re-clustering would place this run's report again) */
+	CHECK(t, campaign_split(ce, other, NULL, 0, &nid, why, sizeof why) == 0);
 	r = mk(sha, "tips@weekly.top", "Weekly tips", LURE_AV2, NULL, NULL);
 	CHECK(t, campaign_assign(ce, r) == 0);
-	struct store_campaign *sc = store_campaign_open(st);
-	char msg[65];
-	int64_t c = 0;
 	CHECK(t, sc && store_campaign_report_sha(sc, rid, msg, &c) == STORE_OK);
 	CHECK(t, c > 0 && r->campaign_id == c && r->campaign_id != other);
 	result_free(r);
