@@ -1044,18 +1044,19 @@ static void count_in(json_t *agg, const char *field, const char *value, size_t c
 			json_object_del(m, mink);
 		}
 	}
-	json_object_set_new(m, value, json_integer(base + 1));
-	if (t) {
-		if (slot >= MAX_TOP_IND) { /* cap was larger than a tally */
-			free(t);
-			*tp = NULL;
-			return;
-		}
-		/* the object's own copy of the key, which lives as long as it */
-		tally_set(t, slot, json_object_iter_key(json_object_iter_at(m, value)), base + 1);
-		if (slot == t->n)
-			t->n++;
+	int set = json_object_set_new(m, value, json_integer(base + 1));
+	if (!t)
+		return;
+	/* the object's own copy of the key, which lives as long as it */
+	const char *k = set == 0 ? json_object_iter_key(json_object_iter_at(m, value)) : NULL;
+	if (!k || slot >= MAX_TOP_IND) { /* not stored, or cap larger than a tally */
+		free(t);
+		*tp = NULL;
+		return;
 	}
+	tally_set(t, slot, k, base + 1);
+	if (slot == t->n)
+		t->n++;
 }
 
 /* agg_fold - fold one member's info into the campaign's aggregates (ind:

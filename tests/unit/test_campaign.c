@@ -183,21 +183,29 @@ static void t_self_links(struct test_state *t)
 	"drill set from our loyalty programme. Answer three questions and pay "                    \
 	"only the shipping to claim it today, reference %d."
 
-/* open_engine - an empty in-memory store and a campaign engine on it
- * (alerts at 3 reports within 10 minutes), checked; NULL, with nothing
- * left open, when either cannot be made. */
+/* new_engine - a campaign engine on *st (alerts at 3 reports within 10
+ * minutes; filter_after as in campaign_config), checked; NULL, with *st
+ * closed, when it cannot be made. */
+static struct campaign_engine *new_engine(struct test_state *t, struct store **st, int filter_after)
+{
+	char *err = NULL;
+	struct campaign_config cfg = {
+	    .alert_reports = 3, .alert_minutes = 10, .filter_after = filter_after};
+	struct campaign_engine *ce = *st ? campaign_engine_new(*st, &cfg, &err) : NULL;
+	CHECK(t, ce != NULL);
+	if (!ce)
+		*st = store_close(*st);
+	free(err);
+	return ce;
+}
+
+/* open_engine - the same on a new empty in-memory store. */
 static struct campaign_engine *open_engine(struct test_state *t, struct store **st)
 {
 	char *err = NULL;
 	*st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
-	struct campaign_engine *ce = *st ? campaign_engine_new(*st, &cfg, &err) : NULL;
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		*st = store_close(*st);
-		free(err);
-	}
-	return ce;
+	free(err);
+	return new_engine(t, st, 0);
 }
 
 /* t_lures - what alone must not glue reports: a kit's one-line
@@ -400,20 +408,14 @@ static void t_same_message(struct test_state *t)
  * engine's filter of stored messages has to learn each one it places. */
 static void t_same_message_run(struct test_state *t)
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10, .filter_after = 1};
+	struct store *st;
+	struct campaign_engine *ce = open_engine(t, &st);
+	if (!ce)
+		return;
 	char body[512];
 	/* an earlier run stored another campaign, so this run's look-ups go
 	 * to the store and read the filters before its first report is
 	 * placed: that report reaches the filter only through place() */
-	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		store_close(st);
-		free(err);
-		return;
-	}
 	snprintf(body, sizeof body, OTHER, "Bob", 11);
 	struct result *r = mk("6010000000000000000000000000000000000000000000000000000000000000",
 			      "shop@garden.top", "Garden sale", body, NULL, NULL);
@@ -422,13 +424,9 @@ static void t_same_message_run(struct test_state *t)
 	result_free(r);
 	CHECK(t, campaign_flush(ce) == 0);
 	campaign_engine_free(ce);
-	ce = campaign_engine_new(st, &cfg, &err);
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		store_close(st);
-		free(err);
+	ce = new_engine(t, &st, 1);
+	if (!ce)
 		return;
-	}
 	/* hashes differ in their first 16 digits, which the filter reads */
 	const char *sha = "6000000000000000000000000000000000000000000000000000000000000000";
 	snprintf(body, sizeof body, LURE, "Anna", 10);
@@ -451,7 +449,6 @@ static void t_same_message_run(struct test_state *t)
 	store_campaign_close(sc);
 	campaign_engine_free(ce);
 	store_close(st);
-	free(err);
 }
 
 /* t_tally - a campaign's indicator counts come out the same whether
@@ -460,16 +457,10 @@ static void t_same_message_run(struct test_state *t)
  * 70 reports, 50 senders, several per sender, more values than are kept. */
 static void t_tally(struct test_state *t)
 {
-	char *err = NULL;
-	struct store *st = store_open(":memory:", &err);
-	struct campaign_config cfg = {.alert_reports = 3, .alert_minutes = 10};
-	struct campaign_engine *ce = st ? campaign_engine_new(st, &cfg, &err) : NULL;
-	CHECK(t, ce != NULL);
-	if (!ce) {
-		store_close(st);
-		free(err);
+	struct store *st;
+	struct campaign_engine *ce = open_engine(t, &st);
+	if (!ce)
 		return;
-	}
 	long long cid = 0;
 	int same = 1;
 	for (int i = 0; i < 70; i++) {
@@ -509,7 +500,6 @@ static void t_tally(struct test_state *t)
 	store_campaign_close(sc);
 	campaign_engine_free(ce);
 	store_close(st);
-	free(err);
 }
 
 static void t_engine(struct test_state *t)
