@@ -80,13 +80,16 @@ const char *store_own_error(struct store *st);
  * - STORE_KEYED_IDS(map, keys): the same for the keys IN the parenthesised
  *   SQL list or subquery keys, as a subquery: "id IN " STORE_KEYED_IDS(..).
  *   SQLite builds temporary tables for IN (subquery) at every execution
- *   (three here), so only the rarer queries use it. */
+ *   (three here), so only the rarer queries use it;
+ * - STORE_MAP_ROWS(map): every (k, id) pair of both levels, as a table
+ *   (scans and joins on k). */
 #define STORE_KEYED(map, key)                                                                      \
 	"(SELECT id FROM " map " WHERE k=" key " UNION ALL SELECT id FROM " map                    \
 	"_recent WHERE k=" key ")"
 #define STORE_KEYED_IDS(map, keys)                                                                 \
 	"(SELECT id FROM " map " WHERE k IN " keys " UNION ALL SELECT id FROM " map                \
 	"_recent WHERE k IN " keys ")"
+#define STORE_MAP_ROWS(map) "(SELECT k, id FROM " map " UNION ALL SELECT k, id FROM " map "_recent)"
 /* store_hex_key - the first 16 hex digits of hex as a number (a digit
  * missing or not hex counts as 0). */
 int64_t store_hex_key(const char *hex);

@@ -286,8 +286,7 @@ int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 
 int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 {
-	return read_keys(sc, "SELECT k FROM report_key UNION ALL SELECT k FROM report_key_recent",
-			 keys, n);
+	return read_keys(sc, "SELECT k FROM " STORE_MAP_ROWS("report_key"), keys, n);
 }
 
 int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,
@@ -624,9 +623,9 @@ int store_campaign_sync_reports(struct store_campaign *sc)
 	return run(sc,
 		   "UPDATE report SET campaign_id=m.cid FROM (SELECT message_sha AS sha,"
 		   " campaign_id AS cid, min(seq) FROM campaign_member GROUP BY message_sha) AS m,"
-		   " (SELECT k, id FROM report_key UNION ALL SELECT k, id FROM report_key_recent)"
-		   " AS x WHERE x.k=shield_hex_key(m.sha) AND report.id=x.id"
-		   " AND report.message_sha=m.sha",
+		   " " STORE_MAP_ROWS(
+		       "report_key") " AS x WHERE x.k=shield_hex_key(m.sha) AND report.id=x.id"
+				     " AND report.message_sha=m.sha",
 		   0, NULL, NULL);
 }
 
