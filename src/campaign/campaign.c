@@ -181,8 +181,8 @@ struct campaign_engine {
 	struct kcache kc;
 	struct kfilter kf;
 	struct kfilter mf;     /* store_hex_key() of every stored report's message */
-	long unfiltered;       /* look-ups sent to the store before the filters were read */
-	int filtered;	       /* the filters were read (or could not be) */
+	long misses;	       /* key cache misses (until the filters are read, each one
+				* asks the store; they are read at the cfg.filter_after-th) */
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -284,7 +284,6 @@ static void kf_build(struct campaign_engine *ce)
 {
 	uint64_t *keys = NULL;
 	size_t n = 0;
-	ce->filtered = 1;
 	if (store_campaign_keys(ce->sc, &keys, &n) == STORE_OK)
 		kf_fill(&ce->kf, keys, n);
 	free(keys);
@@ -312,8 +311,8 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 		*n = 0;
 		return 0;
 	}
-	if (!ks && !ce->filtered && ++ce->unfiltered >= ce->cfg.filter_after)
-		kf_build(ce);
+	if (!ks && ++ce->misses == ce->cfg.filter_after)
+		kf_build(ce); /* once: the count only grows */
 	if (!ks && !(kind == CK_MSG ? kf_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
 				    : kf_may_hold(&ce->kf, key))) {
 		*n = 0;
