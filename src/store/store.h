@@ -176,6 +176,9 @@ struct store_counts {
 	long submissions, reports, indicators, raw_blobs;
 	int64_t raw_bytes, raw_stored_bytes;
 };
+/* store_counts - the store's totals, this connection's open transaction
+ * included. Read from store_total (core step 7), not counted: one page,
+ * whatever the store's size. */
 int store_counts(struct store *st, struct store_counts *c);
 
 #endif

@@ -38,6 +38,30 @@ static int ind_cb(void *ctx, const struct indicator_row *row)
 	return 0;
 }
 
+static int int_query(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *q = NULL;
+	int v = -1;
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
+		v = sqlite3_column_int(q, 0);
+	sqlite3_finalize(q);
+	return v;
+}
+
+/* totals_exact - store_counts() says what counting the tables says. */
+static int totals_exact(struct store *st)
+{
+	struct store_counts c;
+	sqlite3 *h = store_sqlite(st);
+	return store_counts(st, &c) == 0 &&
+	       int_query(h, "SELECT count(*) FROM submission") == c.submissions &&
+	       int_query(h, "SELECT count(*) FROM report") == c.reports &&
+	       int_query(h, "SELECT count(*) FROM indicator") == c.indicators &&
+	       int_query(h, "SELECT count(*) FROM raw") == c.raw_blobs &&
+	       int_query(h, "SELECT sum(size) FROM raw") == c.raw_bytes &&
+	       int_query(h, "SELECT sum(stored_size) FROM raw") == c.raw_stored_bytes;
+}
+
 static void roundtrip(struct test_state *t)
 {
 	char *err = NULL;
@@ -86,6 +110,28 @@ static void roundtrip(struct test_state *t)
 	struct store_counts c;
 	store_counts(st, &c);
 	CHECK(t, c.submissions == 2 && c.reports == 2 && c.raw_blobs == 2);
+	CHECK(t, c.raw_bytes == (int64_t)(sizeof raw - 1) + 5);
+	/* the totals (core step 7) count an open transaction's rows and roll back with them */
+	char sha3[65];
+	sha256_hex("undone", 6, sha3);
+	CHECK(t, store_begin(st) == 0);
+	CHECK(t, store_add_submission(st, sha3, "undone", 6, "v.eml", -1, &sid2) == STORE_OK);
+	r = mk("cccc", "http://undone.example/");
+	CHECK(t, store_add_report(st, sid2, r, "{}", &rid2) == STORE_OK);
+	result_free(r);
+	struct store_counts c2;
+	CHECK(t, store_counts(st, &c2) == 0 && c2.submissions == 3 && c2.reports == 3 &&
+		     c2.indicators == c.indicators + 1 && c2.raw_bytes == c.raw_bytes + 6);
+	CHECK(t, totals_exact(st));
+	CHECK(t, store_rollback(st) == 0);
+	CHECK(t, store_counts(st, &c2) == 0 && !memcmp(&c, &c2, sizeof c));
+	CHECK(t, totals_exact(st));
+	/* outside a transaction an insert commits itself, and so does its count */
+	CHECK(t, store_add_submission(st, sha3, "undone", 6, "v.eml", -1, &sid2) == STORE_OK);
+	CHECK(t, store_counts(st, &c) == 0 && c.submissions == 3 && c.raw_blobs == 3);
+	CHECK(t, totals_exact(st));
+	sqlite3 *h = store_sqlite(st);
+	CHECK(t, int_query(h, "SELECT n FROM store_total WHERE name='submission'") == 3);
 	store_close(st);
 
 	/* reopening migrates nothing and keeps everything */
@@ -281,16 +327,6 @@ static sqlite3 *old_store(const char *file, const char *raw, const char *sha, in
 	return db;
 }
 
-static int int_query(sqlite3 *db, const char *sql)
-{
-	sqlite3_stmt *q = NULL;
-	int v = -1;
-	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) == SQLITE_OK && sqlite3_step(q) == SQLITE_ROW)
-		v = sqlite3_column_int(q, 0);
-	sqlite3_finalize(q);
-	return v;
-}
-
 /* upgrade_from_v3 - core step 4 rebuilds raw, submission and indicator:
  * everything stored before is still found by the new keys, duplicates are
  * still caught, foreign keys are on again after; a store whose links are
@@ -314,7 +350,11 @@ static void upgrade_from_v3(struct test_state *t)
 	if (st) {
 		sqlite3 *h = store_sqlite(st);
 		CHECK(t, int_query(
-			     h, "SELECT version FROM schema_version WHERE component='core'") == 6);
+			     h, "SELECT version FROM schema_version WHERE component='core'") == 7);
+		/* step 7 counted the old rows into the totals */
+		CHECK(t, int_query(h, "SELECT n FROM store_total WHERE name='indicator'") == 2);
+		CHECK(t, int_query(h, "SELECT bytes FROM store_total WHERE name='raw'") ==
+			     (int)(sizeof raw - 1));
 		/* step 6 filled the maps from the old rows */
 		CHECK(t, int_query(h, "SELECT count(*) FROM submission_key WHERE id=5") == 1);
 		CHECK(t, int_query(h, "SELECT count(*) FROM report_key WHERE id=1") == 1);
@@ -351,6 +391,9 @@ static void upgrade_from_v3(struct test_state *t)
 		CHECK(t, domain_reports == 2);
 		struct store_counts c;
 		CHECK(t, store_counts(st, &c) == 0 && c.indicators == 2 && c.submissions == 2);
+		CHECK(t, c.reports == 2 && c.raw_blobs == 2 &&
+			     c.raw_bytes == (int64_t)(sizeof raw - 1) + 3);
+		CHECK(t, totals_exact(st));
 		int n = 0;
 		store_reports_sharing(st, rid, count_cb, &n);
 		CHECK(t, n == 1);
