@@ -26,6 +26,7 @@
 
 #include <gmime/gmime.h>
 #include <jansson.h>
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -107,7 +108,8 @@
  *     cost adding 40,000 generated reports to 110,000 (the first report of
  *     a message is the common case). Both are read only after
  *     cfg.filter_after look-ups have gone to the store (see
- *     CAMPAIGN_FILTER_AFTER): reading them is a pass over the store's keys.
+ *     campaign_filter_after()): reading them is a pass over the store's
+ *     keys, worth it only for a run long beside the store.
  *   - pins: looked up only when the store holds any.
  * Analyst decisions (merge, split, re-cluster) write what is pending, then
  * empty the caches. */
@@ -182,7 +184,8 @@ struct campaign_engine {
 	struct kfilter kf;
 	struct kfilter mf;     /* store_hex_key() of every stored report's message */
 	long misses;	       /* key cache misses (until the filters are read, each one
-				* asks the store; they are read at the cfg.filter_after-th) */
+				* asks the store; they are read at the cfg.filter_after-th,
+				* see campaign_filter_after()) */
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -543,6 +546,12 @@ static int nth_recent(struct campaign_engine *ce, int64_t id, int n, int64_t *t)
 	return store_campaign_nth_recent(ce->sc, id, n, t);
 }
 
+long campaign_filter_after(long reports)
+{
+	long n = reports / CAMPAIGN_FILTER_REPORTS_PER_LOOKUP;
+	return n > CAMPAIGN_FILTER_AFTER ? n : CAMPAIGN_FILTER_AFTER;
+}
+
 struct campaign_engine *campaign_engine_new(struct store *st, const struct campaign_config *cfg,
 					    char **err)
 {
@@ -554,8 +563,12 @@ struct campaign_engine *campaign_engine_new(struct store *st, const struct campa
 		ce->cfg.alert_reports = 3;
 	if (ce->cfg.alert_minutes < 1)
 		ce->cfg.alert_minutes = 10;
-	if (ce->cfg.filter_after < 1)
-		ce->cfg.filter_after = CAMPAIGN_FILTER_AFTER;
+	if (ce->cfg.filter_after < 1) {
+		struct store_counts c;
+		long n = store_counts(st, &c) == STORE_OK ? c.reports : 0;
+		long after = campaign_filter_after(n);
+		ce->cfg.filter_after = after > INT_MAX ? INT_MAX : (int)after;
+	}
 	const char *dis = getenv("SHIELD_CAMPAIGN_DISABLE");
 	ce->disabled = dis && *dis == '1';
 	const char *ign = getenv("SHIELD_CAMPAIGN_IGNORE");

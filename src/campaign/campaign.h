@@ -24,14 +24,28 @@ struct campaign_config {
 	const char *alert_email; /* NULL: no e-mail alert */
 	int replay;		 /* time comes from the message Date (ingest --replay) */
 	int filter_after;	 /* store look-ups before the key filters are read
-				  * (0: CAMPAIGN_FILTER_AFTER; tests use 1) */
+				  * (0: campaign_filter_after() of the store's
+				  * reports; tests use 1) */
 };
 
 /* Reading the key filters costs a pass over every key in the store, so a
- * run reads them only once it has asked the store this often: a run of one
- * message (`shield ingest -` per delivered mail) never pays for a pass
- * that only a long run earns back. */
+ * run reads them only once it has asked the store as often as
+ * campaign_filter_after() says: a run of one message (`shield ingest -`
+ * per delivered mail), or a batch small beside the store, never pays for a
+ * pass that only a long run earns back. The pass grows with the store and
+ * a run's look-ups do not, so the count scales with the store: a store
+ * look-up that misses costs about 10,000 instructions, reading one key
+ * for the filters about 700, and a store holds about three keys per
+ * report (its message and ~2 campaign keys); the pass costs as much as
+ * reports / 5 look-ups. Reading it once that many have been made (the
+ * ski-rental rule) spends at most twice what the better choice would
+ * have, whatever the run's length (bench/README-campaigns.md, "tenth
+ * pass"). */
 #define CAMPAIGN_FILTER_AFTER 2048
+#define CAMPAIGN_FILTER_REPORTS_PER_LOOKUP 5
+/* campaign_filter_after - look-ups before the filters of a store of
+ * `reports` reports are read: at least CAMPAIGN_FILTER_AFTER. */
+long campaign_filter_after(long reports);
 
 struct campaign_engine;
 

@@ -502,6 +502,17 @@ static void t_tally(struct test_state *t)
 	store_close(st);
 }
 
+/* t_filter_after - the filters are read after at least
+ * CAMPAIGN_FILTER_AFTER store look-ups, and after more the larger the store:
+ * their pass grows with it (campaign.h). */
+static void t_filter_after(struct test_state *t)
+{
+	CHECK(t, campaign_filter_after(0) == CAMPAIGN_FILTER_AFTER);
+	CHECK(t, campaign_filter_after(10000) == CAMPAIGN_FILTER_AFTER);
+	CHECK(t, campaign_filter_after(110000) == 22000);
+	CHECK(t, campaign_filter_after(2000000) == 400000);
+}
+
 static void t_engine(struct test_state *t)
 {
 	char *err = NULL;
@@ -710,6 +721,7 @@ int main(void)
 	RUN(&t, t_bridge);
 	RUN(&t, t_same_message);
 	RUN(&t, t_same_message_run);
+	RUN(&t, t_filter_after);
 	RUN(&t, t_tally);
 	RUN(&t, t_write_back);
 	RUN(&t, t_msg_lookup);
