@@ -1,6 +1,9 @@
 #!/bin/sh
 # campaign_flat.sh [BUILD] [SIZES] [BATCH] [ROUNDS] - the cost of one more
 # batch of reports at each store size, with and without clustering.
+# BUILD may name several build directories ("build /tmp/old"): each is
+# measured in every round beside the others, an A/B test that the
+# machine's drift cannot tilt; the stores are built by the first.
 #
 # campaign_growth.sh ingests one store part after part, so each part runs
 # later than the one before, and this machine drifts by 1.2x to 2x within
@@ -23,8 +26,14 @@ BATCH=${3:-5000}
 ROUNDS=${4:-3}
 CPU=${CPU:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-case "$BUILD" in /*) BIN="$BUILD/shield" ;; *) BIN="$ROOT/$BUILD/shield" ;; esac
-[ -x "$BIN" ] || { echo "campaign_flat: no shield at $BIN (run make first)" >&2; exit 1; }
+BINS=""
+for b in $BUILD; do
+	case "$b" in /*) bin="$b/shield" ;; *) bin="$ROOT/$b/shield" ;; esac
+	[ -x "$bin" ] || { echo "campaign_flat: no shield at $bin (run make first)" >&2; exit 1; }
+	BINS="$BINS $bin"
+done
+BIN=${BINS# }
+BIN=${BIN%% *}
 T=$(mktemp -d /tmp/shield-cflat.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
 progress() { [ -t 2 ] && printf "\r$@" >&2; }
@@ -54,14 +63,15 @@ for s in sizes:
         os.link("%s/g/%s" % (d, n), "%s/to%d/%s" % (d, s, n))
     lo = s
 PY
-run() { # run MODE DB DIR - ingest DIR into DB; "wall user sys" in $T/time
+run() { # run MODE DB DIR [BIN] - ingest DIR into DB; "wall user sys" in $T/time
+	b=${4:-$BIN}
 	if [ "$1" = off ]; then
-		SHIELD_CAMPAIGN_DISABLE=1 /usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$BIN" ingest \
+		SHIELD_CAMPAIGN_DISABLE=1 /usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$b" ingest \
 			--json --db "$2" "$3" >"$T/out" 2>/dev/null
 	else
-		/usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$BIN" ingest --json --db "$2" "$3" \
+		/usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$b" ingest --json --db "$2" "$3" \
 			>"$T/out" 2>/dev/null
-	fi || { echo "ingest ($1, $3) failed" >&2; exit 1; }
+	fi || { echo "ingest ($1, $3, $b) failed" >&2; exit 1; }
 }
 for mode in off on; do
 	mkdir "$T/$mode"
@@ -78,14 +88,16 @@ r=1
 while [ $r -le "$ROUNDS" ]; do
 	for s in $SIZES; do
 		for mode in off on; do
-			progress 'round %d/%d: %s reports, %s    ' "$r" "$ROUNDS" "$s" "$mode"
-			rm -rf "$T/w"
-			mkdir "$T/w"
-			cp "$T/snap_${mode}_$s/s.db" "$T/snap_${mode}_$s/s.db-raw" "$T/w/"
-			sync
-			run $mode "$T/w/s.db" "$T/batch"
-			n=$(grep -o '"reports_read":[0-9]*' "$T/out" | cut -d: -f2)
-			echo "$s $mode $r $n $(tail -1 "$T/time")" >>"$T/rows"
+			for b in $BINS; do
+				progress 'round %d/%d: %s reports, %s    ' "$r" "$ROUNDS" "$s" "$mode"
+				rm -rf "$T/w"
+				mkdir "$T/w"
+				cp "$T/snap_${mode}_$s/s.db" "$T/snap_${mode}_$s/s.db-raw" "$T/w/"
+				sync
+				run $mode "$T/w/s.db" "$T/batch" "$b"
+				n=$(grep -o '"reports_read":[0-9]*' "$T/out" | cut -d: -f2)
+				echo "$b $s $mode $r $n $(tail -1 "$T/time")" >>"$T/rows"
+			done
 		done
 	done
 	r=$((r + 1))
@@ -93,27 +105,31 @@ done
 progress '\n'
 echo "$BATCH reports into a store of each size, $ROUNDS rounds, every size in every round"
 echo "(ms per report: wall of the fastest round, median wall, CPU user+sys of the fastest)"
-python3 - "$T/rows" "$SIZES" <<'PY'
+python3 - "$T/rows" "$SIZES" $BINS <<'PY'
 import sys, statistics
 rows = [l.split() for l in open(sys.argv[1])]
 sizes = [int(s) for s in sys.argv[2].split()]
-by = {}
-for s, mode, r, n, wall, user, sys_ in rows:
-    by.setdefault((int(s), mode), []).append((float(wall), float(user) + float(sys_), int(n)))
-print("%8s | %-30s | %-30s | %6s | %7s %7s" % ("store", "off: fast median  cpu   r/s",
-                                              "on: fast median  cpu   r/s", "on/off", "off/1st", "on/1st"))
-first = {}
-for s in sizes:
-    cells, fast = [], {}
-    for mode in ("off", "on"):
-        v = by[(s, mode)]
-        n = v[0][2]
-        best = min(v)
-        fast[mode] = best[0] / n * 1000
-        first.setdefault(mode, fast[mode])
-        med = statistics.median(x[0] for x in v) / n * 1000
-        cells.append("%5.3f  %5.3f  %5.3f %5.0f" % (fast[mode], med, best[1] / n * 1000, n / best[0]))
-    print("%8d | %-30s | %-30s | %5.1f%% | %6.2fx %6.2fx" % (
-        s, cells[0], cells[1], (fast["on"] / fast["off"] - 1) * 100,
-        fast["off"] / first["off"], fast["on"] / first["on"]))
+for b in sys.argv[3:]:
+    by = {}
+    for bb, s, mode, r, n, wall, user, sys_ in rows:
+        if bb == b:
+            by.setdefault((int(s), mode), []).append((float(wall), float(user) + float(sys_), int(n)))
+    if len(sys.argv) > 4:
+        print(b)
+    print("%8s | %-30s | %-30s | %6s | %7s %7s" % ("store", "off: fast median  cpu   r/s",
+          "on: fast median  cpu   r/s", "on/off", "off/1st", "on/1st"))
+    first = {}
+    for s in sizes:
+        cells, fast = [], {}
+        for mode in ("off", "on"):
+            v = by[(s, mode)]
+            n = v[0][2]
+            best = min(v)
+            fast[mode] = best[0] / n * 1000
+            first.setdefault(mode, fast[mode])
+            med = statistics.median(x[0] for x in v) / n * 1000
+            cells.append("%5.3f  %5.3f  %5.3f %5.0f" % (fast[mode], med, best[1] / n * 1000, n / best[0]))
+        print("%8d | %-30s | %-30s | %5.1f%% | %6.2fx %6.2fx" % (
+            s, cells[0], cells[1], (fast["on"] / fast["off"] - 1) * 100,
+            fast["off"] / first["off"], fast["on"] / first["on"]))
 PY
