@@ -198,7 +198,7 @@ static const char *const core_steps[] = {
      * pass"). The four inserts of this file are the only writers of those
      * tables; they count what they add (struct store, `added`) and
      * store_commit adds it here in the same transaction. Triggers would
-     * keep the totals whoever writes, but cost 5.6% of the instructions of
+     * keep the totals whoever writes, but cost 5.7% of the instructions of
      * an ingest (77,000 a report), for tables nothing else writes. */
     "CREATE TABLE store_total (name TEXT PRIMARY KEY, n INTEGER NOT NULL,"
     " bytes INTEGER NOT NULL, stored_bytes INTEGER NOT NULL) WITHOUT ROWID;"
