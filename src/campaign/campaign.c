@@ -137,6 +137,8 @@ struct kcache {
 struct kfilter {
 	uint64_t *bits; /* NULL: not built, every key may be present */
 	uint64_t mask;	/* bit count - 1 (a power of two) */
+	uint64_t room;	/* keys it takes before its false-positive rate rises
+			 * (campaign_engine_sync reads it again then) */
 };
 
 /* The indicator counts of a cached campaign side by side (see count_in):
@@ -176,9 +178,11 @@ struct campaign_engine {
 	struct registry *reg; /* verified organisations (NULL: none) */
 	struct alerter *al;
 	struct campaign_config cfg;
-	int disabled;  /* $SHIELD_CAMPAIGN_DISABLE: benchmark baseline only */
-	int64_t clock; /* replay: campaign time of the current report (0: none) */
-	int alerted;   /* the last campaign_assign() raised an alert */
+	int disabled;	      /* $SHIELD_CAMPAIGN_DISABLE: benchmark baseline only */
+	int64_t clock;	      /* replay: campaign time of the current report (0: none) */
+	int64_t data_version; /* store_data_version() when the caches were last
+			       * known to match the store (campaign_engine_sync) */
+	int alerted;	      /* the last campaign_assign() raised an alert */
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
 	struct kfilter kf;
@@ -248,6 +252,8 @@ static void kf_add(struct kfilter *kf, uint64_t key)
 {
 	if (!kf->bits)
 		return;
+	if (kf->room)
+		kf->room--;
 	for (int i = 0; i < KF_PROBES; i++) {
 		uint64_t b = kf_probe(kf, key, i);
 		kf->bits[b >> 6] |= (uint64_t)1 << (b & 63);
@@ -277,6 +283,7 @@ static void kf_fill(struct kfilter *kf, const uint64_t *keys, size_t n)
 	kf->mask = nbits - 1;
 	for (size_t i = 0; i < n; i++)
 		kf_add(kf, keys[i]);
+	kf->room = KC_MAX_KEYS;
 }
 
 /* kf_build - the filters of the store's keys and of its reports'
@@ -593,6 +600,7 @@ struct campaign_engine *campaign_engine_new(struct store *st, const struct campa
 	}
 	ce->kc.authoritative = !has_keys;
 	ce->cc = xcalloc(CC_SLOTS, sizeof *ce->cc);
+	ce->data_version = store_data_version(st);
 	ce->al = alerter_new(ce->cfg.webhook_url, ce->cfg.alert_email);
 	return ce;
 }
@@ -613,6 +621,48 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
 	free(ce->touched);
 	free(ce);
 	return NULL;
+}
+
+/* filters_drop - forget the key filters; they are read again after
+ * cfg.filter_after more store look-ups (key_lookup). */
+static void filters_drop(struct campaign_engine *ce)
+{
+	free(ce->kf.bits);
+	free(ce->mf.bits);
+	memset(&ce->kf, 0, sizeof ce->kf);
+	memset(&ce->mf, 0, sizeof ce->mf);
+	ce->misses = 0;
+}
+
+int campaign_engine_sync(struct campaign_engine *ce)
+{
+	if (!ce)
+		return 0;
+	int64_t v = store_data_version(ce->st);
+	if (v < 0)
+		return -1;
+	int forgot = 0;
+	if (v != ce->data_version) {
+		/* Another connection committed: an analyst's merge, split or
+		 * re-cluster, another ingest, or any other command. The caches
+		 * trust that this engine is the only writer of the campaign
+		 * tables, so all of them go, written-back rows included (the
+		 * caller flushed and committed before). */
+		if (campaign_flush(ce) < 0)
+			return -1;
+		caches_drop(ce);
+		filters_drop(ce);
+		int has_keys = 1, has_pins = 1;
+		if (store_campaign_index_state(ce->sc, &has_keys, &has_pins) == 0)
+			ce->has_pins = has_pins;
+		ce->data_version = v;
+		forgot = 1;
+	} else if ((ce->kf.bits && !ce->kf.room) || (ce->mf.bits && !ce->mf.room)) {
+		/* a long run outgrew the room the filters were sized for */
+		filters_drop(ce);
+		forgot = 1;
+	}
+	return forgot;
 }
 
 void campaign_set_clock(struct campaign_engine *ce, int64_t t)
@@ -1721,7 +1771,9 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 	*alerted = maybe_alert(ce, e, t, brand ? brand : e->brand[0] ? e->brand : NULL, verdict);
 	e->dirty = 1;
 	*cid = cr->id;
-	touch(ce, cr->id);
+	if (ce->cfg.replay) /* only the replay summary reads it: a resident
+			     * ingest would grow it without bound */
+		touch(ce, cr->id);
 	return 0;
 fail:
 	caches_reset(ce);

@@ -54,6 +54,17 @@ struct campaign_engine *campaign_engine_new(struct store *st, const struct campa
 					    char **err);
 struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
 
+/* campaign_engine_sync - for an engine that outlives one run (ingest
+ * --watch), between its transactions, after a commit: the engine's caches
+ * assume it is the only writer of the campaign tables, so if another
+ * connection has committed to the store since (an analyst's merge, another
+ * ingest...; store_data_version() tells) they are all forgotten, and the
+ * key filters with them (read again as campaign_filter_after() says). The
+ * filters are also read again once the keys added since they were read
+ * fill the room they were sized for. Returns 1 if something was forgotten,
+ * 0 if not, -1 on a store error. NULL is fine. */
+int campaign_engine_sync(struct campaign_engine *ce);
+
 /* campaign_assign - set r->campaign_id (creating the campaign if needed).
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);

@@ -9,6 +9,8 @@
  */
 #include <getopt.h>
 #include <malloc.h>
+#include <signal.h>
+#include <sys/resource.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +22,7 @@
 #include "extract/attach.h"
 #include "extract/extract.h"
 #include "intake/intake.h"
+#include "intake/watch.h"
 #include "out/json.h"
 #include "store/store.h"
 #include "verdict/verdict.h"
@@ -44,7 +47,7 @@ struct run {
 	struct store *st; /* NULL for extract */
 	const char *db_path;
 	struct campaign_engine *ce; /* ingest only */
-	int json;
+	int json, quiet;
 	struct progress prog;
 	long reports; /* submitted (reading thread only) */
 	/* --replay: messages are buffered, then ingested in Date order */
@@ -477,7 +480,8 @@ static void usage_ingest(FILE *f)
 	fprintf(
 	    f,
 	    "usage: shield ingest [--db FILE] [--json] [--quiet] [--jobs N] [--psl FILE] "
-	    "PATH...\n\n"
+	    "PATH...\n"
+	    "       shield ingest --watch MAILDIR [--db FILE] [--json] [--quiet] [...]\n\n"
 	    "Store reported e-mails: each report's raw bytes (zstd-compressed, addressed by\n"
 	    "SHA-256) and the indicators of every suspicious message in it. PATH may be an\n"
 	    ".eml file, a directory (recursive), an mbox file or a Maildir folder ('-' reads\n"
@@ -497,7 +501,18 @@ static void usage_ingest(FILE *f)
 	    "                    doubling per failure in a row, at most 15 min)\n"
 	    "  --replay          order messages by their Date and report, per campaign, when it\n"
 	    "                    would have been alerted relative to its first report\n\n"
-	    "Exit status 1 if some path could not be read or stored (the rest is stored).\n");
+	    "Resident:\n"
+	    "  --watch MAILDIR   keep running: store what the mail server delivers into\n"
+	    "                    MAILDIR/new (oldest first, up to %u a cycle), then move each\n"
+	    "                    stored message to MAILDIR/cur (NAME:2,S). Woken by inotify, and\n"
+	    "                    rescans every %d s. One line per cycle (JSON with --json).\n"
+	    "                    SIGTERM, SIGINT or SIGHUP: the cycle in hand is finished,\n"
+	    "                    committed and moved, the summary printed, exit status 0.\n"
+	    "                    Caches stay warm between cycles; a write by another command\n"
+	    "                    (e.g. shield campaign merge) makes it re-read them.\n\n"
+	    "Exit status 1 if some path could not be read or stored (the rest is stored); with\n"
+	    "--watch, 1 if the store failed (what is not stored stays in new/).\n",
+	    SHIELD_WATCH_CYCLE_MESSAGES, SHIELD_WATCH_RESCAN_MS / 1000);
 }
 
 /* read_stdin - '-' as a path: one message from standard input. */
@@ -565,6 +580,88 @@ static int run_paths(struct run *run, int argc, char **argv)
 	return failed || st.errors || run->failures;
 }
 
+/* cpu_seconds - user + system time of the whole process (all threads). */
+static double cpu_seconds(void)
+{
+	struct rusage ru;
+	if (getrusage(RUSAGE_SELF, &ru) < 0)
+		return 0;
+	return (double)ru.ru_utime.tv_sec + ru.ru_utime.tv_usec / 1e6 + (double)ru.ru_stime.tv_sec +
+	       ru.ru_stime.tv_usec / 1e6;
+}
+
+/* print_cycle - one line per cycle of --watch: what it took from new/. */
+static void print_cycle(struct run *run, long cycle, const long *before, double secs, double cpu)
+{
+	struct store_counts c;
+	store_counts(run->st, &c);
+	long reports = run->reports - before[0], dups = run->duplicates - before[1],
+	     stored = run->suspects - before[2], fails = run->failures - before[3],
+	     alerts = run->alerts - before[4];
+	if (run->json)
+		printf("{\"cycle\":%ld,\"reports\":%ld,\"duplicates\":%ld,\"messages_stored\":%ld,"
+		       "\"failures\":%ld,\"alerts\":%ld,\"seconds\":%.3f,\"cpu_seconds\":%.3f,"
+		       "\"store\":{\"submissions\":%ld,\"reports\":%ld}}\n",
+		       cycle, reports, dups, stored, fails, alerts, secs, cpu, c.submissions,
+		       c.reports);
+	else if (!run->quiet)
+		printf("cycle %ld: %ld reports (%ld duplicates), %ld messages stored, %ld alerts, "
+		       "%.2fs; store now %ld reports\n",
+		       cycle, reports, dups, stored, alerts, secs, c.reports);
+	fflush(stdout); /* a log read as it is written (a pipe, a file, journald) */
+}
+
+/* run_watch - ingest --watch: cycles of scan, store, commit, move to cur/,
+ * until a stop signal (see intake/watch.h). The pool, the store's
+ * connections and the campaign engine live across cycles: that is the
+ * point (a run per batch starts with every cache cold;
+ * bench/README-campaigns.md, "eleventh pass"). */
+static int run_watch(struct run *run, struct intake_watch *iw, const char *maildir, long *cycles)
+{
+	struct intake_ops ops = {on_message, on_error, NULL, run};
+	struct intake_stats st = {0};
+	if (!run->quiet && !run->json) {
+		printf("watching %s for new reports%s; stop with Ctrl-C or SIGTERM\n", maildir,
+		       intake_watch_notify(iw) ? ""
+					       : " (no inotify: rescanning every few seconds)");
+		fflush(stdout);
+	}
+	for (;;) {
+		/* another command may have written the store since the last
+		 * cycle (an analyst's merge): then the engine re-reads */
+		if (campaign_engine_sync(run->ce) < 0) {
+			cli_error("cannot read the store: %s", store_errmsg(run->st));
+			return 1;
+		}
+		long before[5] = {run->reports, run->duplicates, run->suspects, run->failures,
+				  run->alerts};
+		double t0 = clock_now(), c0 = cpu_seconds();
+		int stop = 0;
+		long n = intake_watch_scan(iw, SHIELD_WATCH_CYCLE_MESSAGES, &ops, &st, &stop);
+		if (n < 0)
+			return 1; /* new/ is gone or unreadable: named by on_error */
+		if (n > 0) {
+			workers_drain(run->pool);
+			int ok = flush(run) == 0 && !workers_stopped(run->pool);
+			/* a store failure: what was committed is in new/ still and
+			 * will be a duplicate next time; nothing is moved unstored */
+			if (ok)
+				intake_watch_ack(iw, &ops);
+			print_cycle(run, ++*cycles, before, clock_now() - t0, cpu_seconds() - c0);
+			if (!ok)
+				return 1;
+		}
+		if (stop)
+			return 1;
+		if (intake_watch_stopping(iw))
+			return 0;
+		if ((size_t)n >= SHIELD_WATCH_CYCLE_MESSAGES)
+			continue; /* a backlog: the next step at once */
+		if (intake_watch_wait(iw, SHIELD_WATCH_RESCAN_MS))
+			return 0;
+	}
+}
+
 /* Options of the later stages, shared by extract and ingest. */
 #define MAX_LISTS 32
 struct stage_opts {
@@ -572,7 +669,8 @@ struct stage_opts {
 	const char *good[MAX_LISTS + 1], *bad[MAX_LISTS + 1];
 	int ngood, nbad;
 	struct campaign_config cc;
-	int jobs; /* 0: workers_default() */
+	int jobs;	   /* 0: workers_default() */
+	const char *watch; /* ingest --watch MAILDIR */
 };
 
 static int add_list(const char **v, int *n, const char *path)
@@ -615,7 +713,8 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 		O_WEBHOOK,
 		O_ALERT_MAIL,
 		O_REPLAY,
-		O_JOBS
+		O_JOBS,
+		O_WATCH
 	};
 	static const struct option lo[] = {
 	    {"json", no_argument, NULL, 'j'},
@@ -634,6 +733,7 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 	    {"alert-mail", required_argument, NULL, O_ALERT_MAIL},
 	    {"replay", no_argument, NULL, O_REPLAY},
 	    {"jobs", required_argument, NULL, O_JOBS},
+	    {"watch", required_argument, NULL, O_WATCH},
 	    {NULL, 0, NULL, 0},
 	};
 	so->vc.good_lists = so->good;
@@ -681,6 +781,9 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 		case O_REPLAY:
 			so->cc.replay = 1;
 			break;
+		case O_WATCH:
+			so->watch = optarg;
+			break;
 		case O_JOBS: {
 			char *end;
 			long n = strtol(optarg, &end, 10);
@@ -711,6 +814,18 @@ static int parse_common(int argc, char **argv, int *json, int *quiet, const char
 			usage(stderr);
 			return -1;
 		}
+	}
+	if (so->watch) {
+		/* the Maildir is the input: a path beside it would be read once
+		 * and never again, and a replay needs every message up front */
+		if (usage != usage_ingest || optind < argc || so->cc.replay) {
+			cli_error("--watch MAILDIR %s",
+				  usage != usage_ingest ? "is an option of 'shield ingest'"
+				  : so->cc.replay	? "and --replay cannot be combined"
+							: "takes no other PATH");
+			return -1;
+		}
+		return 1;
 	}
 	/* extract and ingest need at least one path */
 	if (optind >= argc) {
@@ -834,22 +949,40 @@ int cmd_ingest(int argc, char **argv)
 	char *err = NULL;
 	struct run run = {0};
 	run.json = json;
+	run.quiet = quiet;
 	run.jobs = so.jobs ? so.jobs : workers_default();
+	/* before any thread starts, so that every thread blocks the stop
+	 * signals (see intake/watch.h) */
+	struct intake_watch *iw = NULL;
+	if (so.watch && !(iw = intake_watch_open(so.watch, &err))) {
+		cli_error("%s", err);
+		free(err);
+		return SHIELD_EXIT_FAIL;
+	}
 	const char *path = cli_db_path(db);
 	run.st = store_open(path, &err);
 	run.db_path = path;
 	if (!run.st) {
 		cli_error("%s", err);
 		free(err);
+		intake_watch_close(iw);
 		return SHIELD_EXIT_FAIL;
 	}
 	if (open_stages(&run, psl, &so) < 0) {
 		close_stages(&run);
 		store_close(run.st);
+		intake_watch_close(iw);
 		return SHIELD_EXIT_FAIL;
 	}
 	double t0 = clock_now();
-	int failed = run_paths(&run, argc - optind, argv + optind);
+	long cycles = 0;
+	int failed = iw ? run_watch(&run, iw, so.watch, &cycles)
+			: run_paths(&run, argc - optind, argv + optind);
+	if (iw) {
+		run.pool = workers_finish(run.pool);
+		if (flush(&run) < 0) /* nothing is pending after a cycle; to be sure */
+			failed = 1;
+	}
 	double el = clock_now() - t0;
 	struct store_counts c;
 	store_counts(run.st, &c);
@@ -860,11 +993,16 @@ int cmd_ingest(int argc, char **argv)
 		       "\"seconds\":%.3f,\"alerts\":%ld,\"alert_commits\":%ld,"
 		       "\"alert_delay_max\":%.3f,\"store\":{\"submissions\":%ld,"
 		       "\"reports\":%ld,"
-		       "\"indicators\":%ld,\"raw_bytes\":%lld,\"raw_stored_bytes\":%lld}}\n",
+		       "\"indicators\":%ld,\"raw_bytes\":%lld,\"raw_stored_bytes\":%lld}",
 		       path, run.reports, run.duplicates, run.suspects, run.urls, run.findings_msgs,
 		       run.limit_msgs, run.failures, el, run.alerts, run.alert_commits,
 		       run.alert_delay, c.submissions, c.reports, c.indicators,
 		       (long long)c.raw_bytes, (long long)c.raw_stored_bytes);
+		if (iw)
+			printf(",\"watch\":{\"cycles\":%ld,\"stopped_by\":\"%s\"}", cycles,
+			       intake_watch_signal(iw) ? sigabbrev_np(intake_watch_signal(iw))
+						       : "failure");
+		printf("}\n");
 	} else if (!quiet) {
 		printf("ingested %ld reports (%ld duplicates skipped) into %s in %.2fs:\n"
 		       "  %ld suspicious messages stored, %ld URLs, %ld with findings, %ld hit a "
@@ -874,8 +1012,12 @@ int cmd_ingest(int argc, char **argv)
 		       run.reports, run.duplicates, path, el, run.suspects, run.urls,
 		       run.findings_msgs, run.limit_msgs, c.submissions, c.reports, c.indicators,
 		       c.raw_bytes / 1e6, c.raw_stored_bytes / 1e6);
+		if (iw && intake_watch_signal(iw))
+			printf("  stopped by SIG%s after %ld cycles\n",
+			       sigabbrev_np(intake_watch_signal(iw)), cycles);
 	}
 	close_stages(&run);
 	store_close(run.st);
+	intake_watch_close(iw);
 	return failed ? SHIELD_EXIT_PARTIAL : SHIELD_EXIT_OK;
 }

@@ -99,6 +99,15 @@
 /* Directory recursion depth while walking intake paths (symlink loops). */
 #define SHIELD_MAX_DIR_DEPTH 32u
 
+/* ingest --watch (intake/watch.h): messages taken from new/ per cycle (a
+ * cycle ends with a commit and the move to cur/, so a backlog is worked off
+ * in steps of this many, and a crash redoes at most one step, as cheap
+ * duplicates); how often new/ is rescanned without an inotify event; and
+ * how many unreadable names it remembers so as to name each only once. */
+#define SHIELD_WATCH_CYCLE_MESSAGES 2000u
+#define SHIELD_WATCH_RESCAN_MS 5000
+#define SHIELD_WATCH_MAX_SKIPPED 1024u
+
 /* Verdict stage: visible text judged per message (keyword tables, the
  * model, language): the first 64 KiB of subject + body carry the message's
  * intent; more only costs time (the verdict budget is 20% of extraction). */

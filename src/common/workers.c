@@ -267,6 +267,14 @@ int workers_stopped(struct workers *w)
 	return s;
 }
 
+void workers_drain(struct workers *w)
+{
+	pthread_mutex_lock(&w->mu);
+	while (w->inflight_jobs > 0)
+		pthread_cond_wait(&w->not_full, &w->mu);
+	pthread_mutex_unlock(&w->mu);
+}
+
 struct workers *workers_finish(struct workers *w)
 {
 	if (!w)

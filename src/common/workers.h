@@ -80,6 +80,13 @@ void workers_turn_leave(struct wk_job *job);
 void workers_stop(struct workers *w);
 int workers_stopped(struct workers *w);
 
+/* workers_drain - wait until every job submitted so far is done (its
+ * ordered section left, its copy freed); the threads stay up for more.
+ * A resident ingest (ingest --watch) commits and acknowledges a cycle's
+ * messages only after this. Called by the thread that submits, like
+ * workers_submit (one waiter: the pool signals it per finished job). */
+void workers_drain(struct workers *w);
+
 /* workers_finish - run every queued job, join the threads, free their
  * contexts and the pool. Returns NULL. */
 struct workers *workers_finish(struct workers *w);

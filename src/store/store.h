@@ -181,4 +181,11 @@ struct store_counts {
  * whatever the store's size. */
 int store_counts(struct store *st, struct store_counts *c);
 
+/* store_data_version - a number that changes whenever another connection
+ * (another process, or another store handle in this one) commits to the
+ * store, and not when this one does: a long-lived writer that caches what
+ * it wrote (the campaign engine under ingest --watch) compares it between
+ * its transactions to know whether its caches are stale. -1 on error. */
+int64_t store_data_version(struct store *st);
+
 #endif

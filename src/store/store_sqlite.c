@@ -1296,6 +1296,20 @@ int store_list_indicators(struct store *st, const char *type, int64_t report_id,
 	return ok ? STORE_OK : fail(st, "listing indicators");
 }
 
+int64_t store_data_version(struct store *st)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, "PRAGMA data_version", -1, &q, NULL) != SQLITE_OK) {
+		fail(st, "reading the data version");
+		return -1;
+	}
+	int64_t v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+	sqlite3_finalize(q);
+	if (v < 0)
+		fail(st, "reading the data version");
+	return v;
+}
+
 int store_counts(struct store *st, struct store_counts *c)
 {
 	sqlite3_stmt *q;

@@ -564,6 +564,43 @@ static void map_levels(struct test_state *t)
 	test_remove_store(file);
 }
 
+/* data_version - another connection's commit changes the number, this
+ * connection's own does not (ingest --watch relies on both: its caches
+ * are dropped for an analyst's merge, and kept across its own cycles). */
+static void data_version(struct test_state *t)
+{
+	char *err = NULL;
+	struct store *a = store_open(path, &err), *b = store_open(path, &err);
+	CHECK(t, a && b);
+	if (!a || !b) {
+		free(err);
+		store_close(a);
+		store_close(b);
+		return;
+	}
+	int64_t v0 = store_data_version(a);
+	CHECK(t, v0 >= 0);
+	int64_t sid;
+	char sha[65];
+	memset(sha, 'd', 64);
+	sha[64] = 0;
+	CHECK(t, store_begin(a) == 0);
+	CHECK(t, store_add_submission(a, sha, "dv", 2, "dv.eml", -1, &sid) == STORE_OK);
+	CHECK(t, store_commit(a) == 0);
+	CHECK(t, store_data_version(a) == v0); /* its own commit */
+	int64_t vb = store_data_version(b);
+	memset(sha, 'e', 64);
+	CHECK(t, store_begin(b) == 0);
+	CHECK(t, store_add_submission(b, sha, "dv", 2, "dv2.eml", -1, &sid) == STORE_OK);
+	CHECK(t, store_commit(b) == 0);
+	CHECK(t, store_data_version(b) == vb);
+	int64_t v1 = store_data_version(a);
+	CHECK(t, v1 >= 0 && v1 != v0);	       /* the other's commit */
+	CHECK(t, store_data_version(a) == v1); /* and no change without one */
+	store_close(a);
+	store_close(b);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -577,6 +614,7 @@ int main(void)
 	RUN(&t, newer_schema_refused);
 	RUN(&t, upgrade_from_v3);
 	RUN(&t, map_levels);
+	RUN(&t, data_version);
 	test_remove_store(path);
 	return TEST_SUMMARY(&t);
 }
