@@ -19,71 +19,22 @@
 # disturbed) and the median, as ms and reports/s, and the fastest relative
 # to the smallest size. A batch's time includes its process start and final
 # commit. Needs ~12 GB of /tmp at the default sizes; runs pinned to CPU
-# $CPU (default 1) when taskset exists.
+# $CPU (default 1) when taskset exists. The stores are built by cstores.sh,
+# shared with campaign_watch.sh.
 BUILD=${1:-build}
 SIZES=${2:-"1000 10000 50000 100000 200000"}
 BATCH=${3:-5000}
 ROUNDS=${4:-3}
 CPU=${CPU:-1}
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
-BINS=""
-for b in $BUILD; do
-	case "$b" in /*) bin="$b/shield" ;; *) bin="$ROOT/$b/shield" ;; esac
-	[ -x "$bin" ] || { echo "campaign_flat: no shield at $bin (run make first)" >&2; exit 1; }
-	BINS="$BINS $bin"
-done
-BIN=${BINS# }
-BIN=${BIN%% *}
+. "$ROOT/bench/cstores.sh"
+cstores_bins campaign_flat
 T=$(mktemp -d /tmp/shield-cflat.XXXXXX)
 trap 'rm -rf "$T"' EXIT INT TERM
-progress() { [ -t 2 ] && printf "\r$@" >&2; }
 PIN=""
 command -v taskset >/dev/null 2>&1 && PIN="taskset -c $CPU"
-MAX=0
-for s in $SIZES; do [ "$s" -gt "$MAX" ] && MAX=$s; done
-TOTAL=$((MAX + BATCH))
-echo "generating $TOTAL reports ($MAX for the stores, $BATCH for the batch)..."
-python3 "$ROOT/bench/campaign_gen.py" "$T/g" --campaigns $((TOTAL / 20 + 10)) --copies "$TOTAL" \
-	>/dev/null || exit 1
-rm -f "$T/g/truth.tsv"
-# the generator shuffles its messages over all campaigns, so in file order
-# the held-back batch continues campaigns the stores already hold (more of
-# them the larger the store) and starts some new ones
-python3 - "$T" "$MAX" "$SIZES" <<'PY' || exit 1
-import os, sys
-d, mx, sizes = sys.argv[1], int(sys.argv[2]), sorted(int(s) for s in sys.argv[3].split())
-names = sorted(os.listdir(d + "/g"))
-os.mkdir(d + "/batch")
-for n in names[mx:]:
-    os.link("%s/g/%s" % (d, n), "%s/batch/%s" % (d, n))
-lo = 0
-for s in sizes:
-    os.mkdir("%s/to%d" % (d, s))
-    for n in names[lo:s]:
-        os.link("%s/g/%s" % (d, n), "%s/to%d/%s" % (d, s, n))
-    lo = s
-PY
-run() { # run MODE DB DIR [BIN] - ingest DIR into DB; "wall user sys" in $T/time
-	b=${4:-$BIN}
-	if [ "$1" = off ]; then
-		SHIELD_CAMPAIGN_DISABLE=1 /usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$b" ingest \
-			--json --db "$2" "$3" >"$T/out" 2>/dev/null
-	else
-		/usr/bin/time -f "%e %U %S" -o "$T/time" $PIN "$b" ingest --json --db "$2" "$3" \
-			>"$T/out" 2>/dev/null
-	fi || { echo "ingest ($1, $3, $b) failed" >&2; exit 1; }
-}
-for mode in off on; do
-	mkdir "$T/$mode"
-	for s in $(echo $SIZES | tr ' ' '\n' | sort -n); do
-		progress 'building the %s stores: %s reports   ' "$mode" "$s"
-		run $mode "$T/$mode/s.db" "$T/to$s"
-		mkdir "$T/snap_${mode}_$s"
-		cp "$T/$mode/s.db" "$T/$mode/s.db-raw" "$T/snap_${mode}_$s/"
-	done
-	rm -rf "$T/$mode"
-done
-progress '\n'
+cstores_generate batch
+cstores_build
 r=1
 while [ $r -le "$ROUNDS" ]; do
 	for s in $SIZES; do
