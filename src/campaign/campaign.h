@@ -54,12 +54,14 @@ struct campaign_engine *campaign_engine_new(struct store *st, const struct campa
 					    char **err);
 struct campaign_engine *campaign_engine_free(struct campaign_engine *ce);
 
-/* campaign_engine_sync - for an engine that outlives one run (ingest
- * --watch), between its transactions, after a commit: the engine's caches
- * assume it is the only writer of the campaign tables, so if another
- * connection has committed to the store since (an analyst's merge, another
- * ingest...; store_data_version() tells) they are all forgotten, and the
- * key filters with them (read again as campaign_filter_after() says). The
+/* campaign_engine_sync - call it at the start of each of the engine's
+ * transactions, after BEGIN IMMEDIATE (so nobody else can commit before
+ * this transaction does): the engine's caches assume it is the only writer
+ * of the campaign tables, so if another connection has committed to the
+ * store since the engine last looked (an analyst's merge during a long
+ * ingest or between the cycles of ingest --watch, another ingest...;
+ * store_data_version() tells) they are all forgotten, and the key filters
+ * with them (read again as campaign_filter_after() says). The
  * filters are also read again once the keys added since they were read
  * fill the room they were sized for. Returns 1 if something was forgotten,
  * 0 if not, -1 on a store error. NULL is fine. */

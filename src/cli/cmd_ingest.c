@@ -229,6 +229,16 @@ static void store_submission(struct worker *w)
 			return;
 		}
 		run->in_txn = 1;
+		/* Another process may have written the store since our last
+		 * commit (an analyst's merge during a long ingest or between
+		 * the cycles of --watch): checked under the write lock, so
+		 * nobody can commit between the check and our commit. */
+		if (campaign_engine_sync(run->ce) < 0) {
+			cli_error("cannot read the store: %s", store_errmsg(run->st));
+			run->failures++;
+			stop(w);
+			return;
+		}
 	}
 	int rc = store_add_submission_packed(run->st, w->sha, j->len, &w->packed, j->source,
 					     j->index, &w->submission_id);
@@ -627,12 +637,6 @@ static int run_watch(struct run *run, struct intake_watch *iw, const char *maild
 		fflush(stdout);
 	}
 	for (;;) {
-		/* another command may have written the store since the last
-		 * cycle (an analyst's merge): then the engine re-reads */
-		if (campaign_engine_sync(run->ce) < 0) {
-			cli_error("cannot read the store: %s", store_errmsg(run->st));
-			return 1;
-		}
 		long before[5] = {run->reports, run->duplicates, run->suspects, run->failures,
 				  run->alerts};
 		double t0 = clock_now(), c0 = cpu_seconds();
