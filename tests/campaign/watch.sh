@@ -169,7 +169,12 @@ check "the store holds 6 submissions (the empty file is one: nothing is dropped)
 # --- stop before anything arrives: exit 0, nothing stored twice
 "$BIN" ingest --watch "$M" --db "$T/db" >"$T/out2" 2>"$T/err2" &
 WPID=$!
-sleep 0.5
+# signals are taken once it says what it watches (before, SIGTERM kills)
+i=0
+while ! grep -q "watching" "$T/out2" 2>/dev/null && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
 kill -TERM "$WPID"
 wait "$WPID"
 rc=$?
