@@ -1780,24 +1780,72 @@ fail:
 	return -1;
 }
 
-int campaign_assign(struct campaign_engine *ce, struct result *r)
+/* campaign_prep - what campaign_prepare() computes from the report alone. */
+struct campaign_prep {
+	struct cfeat f;		/* display values borrowed from the result */
+	json_t *info;		/* member_info() (owned) */
+	char *info_text;	/* info_dump() of it (owned) */
+	const struct result *r; /* the result it was made for (NULL: empty) */
+};
+
+struct campaign_prep *campaign_prep_new(void)
+{
+	return xcalloc(1, sizeof(struct campaign_prep));
+}
+
+static void prep_clear(struct campaign_prep *p)
+{
+	json_decref(p->info);
+	free(p->info_text);
+	p->info = NULL;
+	p->info_text = NULL;
+	p->r = NULL;
+}
+
+struct campaign_prep *campaign_prep_free(struct campaign_prep *p)
+{
+	if (p) {
+		prep_clear(p);
+		free(p);
+	}
+	return NULL;
+}
+
+void campaign_prepare(const struct campaign_engine *ce, const struct result *r,
+		      struct campaign_prep *p)
+{
+	prep_clear(p);
+	if (ce->disabled)
+		return;
+	cfeat_extract(&p->f, r, ce->il, ce->reg);
+	p->info = member_info(r, &p->f);
+	p->info_text = info_dump(p->info);
+	p->r = r;
+}
+
+int campaign_assign_prepared(struct campaign_engine *ce, struct result *r, struct campaign_prep *p)
 {
 	ce->alerted = 0;
 	if (ce->disabled)
 		return 0;
-	struct cfeat f;
-	cfeat_extract(&f, r, ce->il, ce->reg);
-	json_t *info = member_info(r, &f);
-	char *info_text = info_dump(info);
+	if (p->r != r) /* not prepared for this result: do it here */
+		campaign_prepare(ce, r, p);
 	int64_t cid = 0;
-	int rc = place(ce, &f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), info,
-		       info_text, &cid, &ce->alerted);
-	free(info_text);
-	json_decref(info);
+	int rc = place(ce, &p->f, r->msg_sha256, r->brand, r->verdict, report_time(ce, r), p->info,
+		       p->info_text, &cid, &ce->alerted);
+	prep_clear(p);
 	if (rc < 0)
 		return -1;
 	r->campaign_id = cid;
 	return 0;
+}
+
+int campaign_assign(struct campaign_engine *ce, struct result *r)
+{
+	struct campaign_prep p = {0};
+	int rc = campaign_assign_prepared(ce, r, &p);
+	prep_clear(&p);
+	return rc;
 }
 
 int campaign_deliver_alerts(struct campaign_engine *ce)

@@ -70,6 +70,29 @@ int campaign_engine_sync(struct campaign_engine *ce);
 /* campaign_assign - set r->campaign_id (creating the campaign if needed).
  * Returns 0, or -1 on a store failure (store_errmsg says why). */
 int campaign_assign(struct campaign_engine *ce, struct result *r);
+/* Placing a report is in two parts. campaign_prepare() reduces it to its
+ * features (keys, text signature, subject template) and what its campaign
+ * keeps of it: that depends on the report alone and reads only what the
+ * engine never changes after campaign_engine_new() (the ignore list, the
+ * registry), so ingest runs it on its parsing threads, in parallel, while
+ * another thread is inside campaign_assign_prepared(). The rest (look-ups,
+ * scoring, store writes, alerts) must run in arrival order on the store's
+ * connection. Splitting them took a third of the clustering's
+ * instructions out of the ordered section (bench/README-campaigns.md,
+ * "eleventh pass").
+ * Ownership: a prep belongs to one thread at a time; it borrows strings
+ * from the result it was prepared for, so it must be assigned (or
+ * prepared again) before that result is freed. */
+struct campaign_prep;
+struct campaign_prep *campaign_prep_new(void);
+struct campaign_prep *campaign_prep_free(struct campaign_prep *p);
+void campaign_prepare(const struct campaign_engine *ce, const struct result *r,
+		      struct campaign_prep *p);
+/* campaign_assign_prepared - campaign_assign() with p made by
+ * campaign_prepare() for r (if it was made for another result, r is
+ * prepared here). Empties p. */
+int campaign_assign_prepared(struct campaign_engine *ce, struct result *r, struct campaign_prep *p);
+
 /* campaign_flush - write the campaign rows that campaign_assign() changed
  * only in the engine's cache (it writes them back, not per report). Call
  * it in the transaction, right before committing it; until then another

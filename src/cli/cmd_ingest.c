@@ -71,8 +71,9 @@ struct worker {
 	struct run *run;
 	struct extractor *x;
 	struct verdict_engine *ve;
-	struct store_packer *pk; /* ingest only */
-	struct store *lookup;	 /* ingest: this thread's read connection */
+	struct store_packer *pk;    /* ingest only */
+	struct store *lookup;	    /* ingest: this thread's read connection */
+	struct campaign_prep *prep; /* ingest: the report's features, made in parallel */
 	struct wk_job *job;
 	char sha[65];
 	struct store_packed packed;
@@ -261,13 +262,14 @@ static int on_result_store(void *ctx, struct result *r)
 	 * not run in parallel; only the campaign id is not known yet. */
 	r->campaign_id = 0;
 	char *s = result_to_json_string(r);
+	campaign_prepare(run->ce, r, w->prep);
 	if (!w->job->entered)
 		store_submission(w);
 	if (w->skip) {
 		free(s);
 		return 1;
 	}
-	if (campaign_assign(run->ce, r) < 0) {
+	if (campaign_assign_prepared(run->ce, r, w->prep) < 0) {
 		cli_error("cannot group a report from '%s' into a campaign: %s", r->source,
 			  store_errmsg(run->st));
 		run->failures++;
@@ -856,6 +858,7 @@ static void *worker_init(void *shared, int i, char **err)
 	}
 	if (run->st) {
 		w->pk = store_packer_new();
+		w->prep = campaign_prep_new();
 		w->lookup = store_open(run->db_path, err);
 		if (!w->lookup) {
 			worker_fini(w);
@@ -869,6 +872,7 @@ static void worker_fini(void *tctx)
 {
 	struct worker *w = tctx;
 	store_packer_free(w->pk);
+	campaign_prep_free(w->prep);
 	store_close(w->lookup);
 	verdict_engine_free(w->ve);
 	extractor_free(w->x);
