@@ -54,7 +54,7 @@ while [ $r -le "$ROUNDS" ]; do
 	r=$((r + 1))
 done
 progress '\n'
-echo "$BATCH reports into a store of each size, $ROUNDS rounds, every size in every round"
+echo "$BATCH reports into a store of each size, $ROUNDS rounds, every size in every round (arrival order: ${ORDER:-file})"
 echo "(ms per report: wall of the fastest round, median wall, CPU user+sys of the fastest)"
 python3 - "$T/rows" "$SIZES" $BINS <<'PY'
 import sys, statistics

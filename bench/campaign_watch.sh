@@ -40,6 +40,8 @@
 # does clustering add at most 30%? Needs ~12 GB of /tmp at the default
 # sizes; shield runs pinned to CPU $CPU (default 1) when taskset exists.
 # WAIT_LIMIT (seconds, default 60 + BATCH/50) bounds the wait for a batch.
+# ORDER=date delivers the reports in Date order instead of the generator's
+# shuffled file order (see cstores.sh: a real feed's working set).
 BUILD=${1:-build}
 SIZES=${2:-"1000 10000 50000 100000 200000"}
 BATCH=${3:-5000}
@@ -222,7 +224,7 @@ PY
 	r=$((r + 1))
 done
 progress '\n'
-echo "$NB reports into a resident shield after a warm-up of $NW, $ROUNDS rounds, every size in every round"
+echo "$NB reports into a resident shield after a warm-up of $NW, $ROUNDS rounds, every size in every round (arrival order: ${ORDER:-file})"
 echo "(ms per report: resident: sum of the cycles' seconds, fastest round, median, CPU of the fastest;"
 echo " cold: one \`shield ingest\` of the same batch after one of the warm-up, wall, fastest round)"
 python3 - "$T/rows" "$SIZES" $BINS <<'PY'

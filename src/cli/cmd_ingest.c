@@ -965,6 +965,14 @@ int cmd_ingest(int argc, char **argv)
 	/* before any thread starts, so that every thread blocks the stop
 	 * signals (see intake/watch.h) */
 	struct intake_watch *iw = NULL;
+	/* The campaign key filters cost a pass over the store's keys and save
+	 * a look-up per key that is not stored; a run reads them once it has
+	 * made enough look-ups to have paid for that (campaign_filter_after()),
+	 * since it cannot know how many more it will make. A resident ingest
+	 * lives for days: it reads them at its first look-up, and again at the
+	 * first after another process wrote the store. */
+	if (so.watch)
+		so.cc.filter_after = 1;
 	if (so.watch && !(iw = intake_watch_open(so.watch, &err))) {
 		cli_error("%s", err);
 		free(err);
