@@ -7,7 +7,9 @@
 # report of the merged lure joins the campaign it was merged into); an
 # alert is raised once its lure crosses 3 reports; a re-delivered message
 # is a duplicate and still leaves new/; a folder in new/ is named once and
-# left alone; SIGTERM ends it cleanly with the summary and exit status 0.
+# left alone; SIGTERM ends it cleanly with the summary and exit status 0;
+# stopped in the middle of a backlog, what is in cur/ is exactly what is
+# stored and the next run takes the rest.
 # Wrong use is refused with a message that names the problem. Made-up
 # messages only.
 set -u
@@ -182,6 +184,62 @@ WPID=""
 check "an idle watcher stops on SIGTERM with status 0 (got $rc)" \
 	'[ $rc -eq 0 ] && grep -q "stopped by SIGTERM after 0 cycles" "$T/out2"'
 check "the text mode says what it watches" 'grep -q "watching $M" "$T/out2"'
+
+# --- a stop in the middle of a backlog: what is in cur/ is stored, what
+# is not stored is still in new/, and the next run takes the rest
+M2="$T/M2"
+mkdir -p "$M2/tmp" "$M2/new" "$M2/cur"
+/usr/bin/python3 - "$M2" <<'PY'
+import os, sys
+m = sys.argv[1]
+for i in range(4500):
+    n = "17000%05d.bulk%d.host" % (i, i)
+    with open("%s/tmp/%s" % (m, n), "w") as f:
+        f.write("From: s%d@bulk%d.example\nTo: r@example.org\nSubject: notice %d\n"
+                "Date: Tue, 2 Jan 2024 10:00:00 +0100\nMessage-ID: <bulk%d@example>\n\n"
+                "Text %d with https://bulk%d.example/p/%d\n" % (i, i % 50, i, i, i, i % 50, i))
+    os.rename("%s/tmp/%s" % (m, n), "%s/new/%s" % (m, n))
+PY
+# wait_ready FILE - until the watcher's text output says it watches (its
+# stop signals are taken from then on; before, SIGTERM kills it)
+wait_ready() {
+	i=0
+	while ! grep -q "watching" "$1" 2>/dev/null && [ $i -lt 300 ]; do
+		sleep 0.1
+		i=$((i + 1))
+	done
+}
+"$BIN" ingest --watch "$M2" --db "$T/db2" >"$T/out3" 2>"$T/err3" &
+WPID=$!
+wait_ready "$T/out3"
+kill -TERM "$WPID"
+wait "$WPID"
+rc=$?
+WPID=""
+stored() {
+	/usr/bin/python3 -c 'import sqlite3, sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from submission").fetchone()[0])' "$T/db2"
+}
+ncur=$(ls "$M2/cur" | wc -l)
+nnew=$(ls "$M2/new" | wc -l)
+nst=$(stored)
+echo "   stopped at once: cur=$ncur new=$nnew stored=$nst"
+# a cycle takes at most 2,000: the signal comes during the first or the
+# second (the poll above reacts within 0.1 s), the third is not started
+check "stopped in a backlog (exit $rc): cur/ holds exactly the stored messages, new/ the rest" \
+	'[ $rc -eq 0 ] && [ "$ncur" -eq "$nst" ] && [ $((ncur + nnew)) -eq 4500 ] && [ "$nnew" -gt 0 ]'
+"$BIN" ingest --watch "$M2" --db "$T/db2" >"$T/out4" 2>"$T/err4" &
+WPID=$!
+wait_ready "$T/out4"
+i=0
+while [ "$(ls "$M2/cur" | wc -l)" -lt 4500 ] && [ $i -lt 300 ]; do
+	sleep 0.1
+	i=$((i + 1))
+done
+kill -TERM "$WPID"
+wait "$WPID"
+WPID=""
+check "the next run stores the rest: 4500 in cur/, 4500 stored, new/ empty" \
+	'[ "$(ls "$M2/cur" | wc -l)" -eq 4500 ] && [ "$(stored)" -eq 4500 ] && [ -z "$(ls "$M2/new")" ]'
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
