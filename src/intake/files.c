@@ -18,6 +18,7 @@
 #include "common/limits.h"
 #include "common/xalloc.h"
 #include "intake/intake.h"
+#include "intake/intake_int.h"
 
 /* skip_name - names that are never messages: dot files, Dovecot and
  * Maildir bookkeeping. */
@@ -33,8 +34,7 @@ static int cmp_str(const void *a, const void *b)
 	return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
-/* sorted_entries - names in dir, sorted; caller frees each and the array. */
-static char **sorted_entries(const char *dir, size_t *n, int *err)
+char **intake_sorted_entries(const char *dir, size_t *n, int *err)
 {
 	DIR *d = opendir(dir);
 	*n = 0;
@@ -180,7 +180,7 @@ static int maildir(const char *path, unsigned depth, const struct intake_ops *op
 	return rc;
 }
 
-static int is_maildir(const char *path)
+int intake_is_maildir(const char *path)
 {
 	struct stat sb;
 	char p1[4096], p2[4096];
@@ -211,11 +211,11 @@ static int walk(const char *path, unsigned depth, const struct intake_ops *ops,
 		ops->on_error(ops->ctx, path, "directories nested too deep");
 		return -1;
 	}
-	if (is_maildir(path))
+	if (intake_is_maildir(path))
 		return maildir(path, depth, ops, st);
 	size_t n;
 	int err = 0;
-	char **names = sorted_entries(path, &n, &err);
+	char **names = intake_sorted_entries(path, &n, &err);
 	if (!names) {
 		st->errors++;
 		ops->on_error(ops->ctx, path, strerror(err));

@@ -7,7 +7,6 @@
  * intake_path(), so a file here is read exactly as `shield ingest` reads it
  * (size limit, an mbox-looking file split into its messages).
  */
-#include <dirent.h>
 #include <errno.h>
 #include <poll.h>
 #include <signal.h>
@@ -21,6 +20,7 @@
 
 #include "common/limits.h"
 #include "common/xalloc.h"
+#include "intake/intake_int.h"
 #include "intake/watch.h"
 
 struct intake_watch {
@@ -50,27 +50,19 @@ static char *join(const char *dir, const char *name)
 	return p;
 }
 
-static int is_dir(const char *p)
-{
-	struct stat sb;
-	return stat(p, &sb) == 0 && S_ISDIR(sb.st_mode);
-}
-
 struct intake_watch *intake_watch_open(const char *path, char **err)
 {
 	struct intake_watch *w = xcalloc(1, sizeof *w);
 	w->ino_fd = w->sig_fd = -1;
-	w->new_dir = join(path, "new");
-	w->cur_dir = join(path, "cur");
-	if (!is_dir(w->new_dir) || !is_dir(w->cur_dir)) {
+	if (!intake_is_maildir(path)) {
 		if (asprintf(err, "'%s' is not a Maildir (it needs new/ and cur/ folders)", path) <
 		    0)
 			abort();
-		free(w->new_dir);
-		free(w->cur_dir);
 		free(w);
 		return NULL;
 	}
+	w->new_dir = join(path, "new");
+	w->cur_dir = join(path, "cur");
 	sigset_t set;
 	sigemptyset(&set);
 	sigaddset(&set, SIGINT);
@@ -142,38 +134,18 @@ static void skip(struct intake_watch *w, const char *name)
 	w->nskipped++;
 }
 
-/* list_new - the regular files of new/, sorted; NULL and errno on error. */
-static char **list_new(const struct intake_watch *w, size_t *n)
-{
-	DIR *d = opendir(w->new_dir);
-	*n = 0;
-	if (!d)
-		return NULL;
-	size_t cap = 64;
-	char **v = xmalloc(cap * sizeof *v);
-	struct dirent *e;
-	while ((e = readdir(d)) != NULL) {
-		if (e->d_name[0] == '.') /* ".", "..", and hidden files by convention */
-			continue;
-		if (*n == cap)
-			v = xrealloc(v, (cap *= 2) * sizeof *v);
-		v[(*n)++] = xstrdup(e->d_name);
-	}
-	closedir(d);
-	qsort(v, *n, sizeof *v, cmp_str);
-	return v;
-}
-
 long intake_watch_scan(struct intake_watch *w, size_t max, const struct intake_ops *ops,
 		       struct intake_stats *st, int *stop)
 {
 	*stop = 0;
 	names_clear(w);
 	size_t n;
-	char **v = list_new(w, &n);
+	int err = 0;
+	/* listed as `shield ingest MAILDIR` lists it */
+	char **v = intake_sorted_entries(w->new_dir, &n, &err);
 	if (!v) {
 		st->errors++;
-		ops->on_error(ops->ctx, w->new_dir, strerror(errno));
+		ops->on_error(ops->ctx, w->new_dir, strerror(err));
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
