@@ -41,10 +41,7 @@ while [ $r -le "$ROUNDS" ]; do
 		for mode in off on; do
 			for b in $BINS; do
 				progress 'round %d/%d: %s reports, %s    ' "$r" "$ROUNDS" "$s" "$mode"
-				rm -rf "$T/w"
-				mkdir "$T/w"
-				cp "$T/snap_${mode}_$s/s.db" "$T/snap_${mode}_$s/s.db-raw" "$T/w/"
-				sync
+				cstores_copy $mode $s
 				run $mode "$T/w/s.db" "$T/batch" "$b"
 				n=$(grep -o '"reports_read":[0-9]*' "$T/out" | cut -d: -f2)
 				echo "$b $s $mode $r $n $(tail -1 "$T/time")" >>"$T/rows"

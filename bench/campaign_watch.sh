@@ -158,10 +158,9 @@ while [ $r -le "$ROUNDS" ]; do
 			for b in $BINS; do
 				what="round $r, $s reports, $mode, $b"
 				progress 'round %d/%d: %s reports, %s, resident    ' "$r" "$ROUNDS" "$s" "$mode"
-				rm -rf "$T/w" "$M" "$T/wout" "$T/werr"
-				mkdir "$T/w" "$M" "$M/tmp" "$M/new" "$M/cur"
-				cp "$T/snap_${mode}_$s/s.db" "$T/snap_${mode}_$s/s.db-raw" "$T/w/"
-				sync
+				rm -rf "$M" "$T/wout" "$T/werr"
+				mkdir "$M" "$M/tmp" "$M/new" "$M/cur"
+				cstores_copy $mode $s
 				if [ "$mode" = off ]; then
 					SHIELD_CAMPAIGN_DISABLE=1 $PIN "$b" ingest --watch "$M" --db "$T/w/s.db" \
 						--json >"$T/wout" 2>"$T/werr" &
@@ -210,10 +209,7 @@ if cur != want or left:
 PY
 				res="$2 $3 $4"
 				progress 'round %d/%d: %s reports, %s, cold        ' "$r" "$ROUNDS" "$s" "$mode"
-				rm -rf "$T/w"
-				mkdir "$T/w"
-				cp "$T/snap_${mode}_$s/s.db" "$T/snap_${mode}_$s/s.db-raw" "$T/w/"
-				sync
+				cstores_copy $mode $s
 				INGEST_OUT=--quiet run $mode "$T/w/s.db" "$T/warmup" "$b"
 				sync
 				INGEST_OUT=--quiet run $mode "$T/w/s.db" "$T/batch" "$b"

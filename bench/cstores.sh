@@ -21,6 +21,9 @@
 #                         is left (the generator may write a few more)
 #                         ORDER=date: arrival in Date order instead (see
 #                         below), the files renamed so that name order is it
+#   cstores_copy MODE SIZE - a fresh copy of that store in $T/w (s.db,
+#                         s.db-raw), synced, so no run inherits another's
+#                         writes or their pending write-back
 #   cstores_build       - $T/snap_<mode>_<size>/{s.db,s.db-raw} for mode off
 #                         (SHIELD_CAMPAIGN_DISABLE=1) and on: one store per
 #                         mode grown size after size, a copy kept at each
@@ -102,6 +105,13 @@ for s in sizes:
         os.link("%s/g/%s" % (d, n), "%s/to%d/%s" % (d, s, link[n]))
     lo = s
 PY
+}
+
+cstores_copy() {
+	rm -rf "$T/w"
+	mkdir "$T/w"
+	cp "$T/snap_${1}_$2/s.db" "$T/snap_${1}_$2/s.db-raw" "$T/w/"
+	sync
 }
 
 cstores_build() {
