@@ -34,6 +34,7 @@
 #include <time.h>
 
 #include "campaign/campaign_int.h"
+#include "common/keyfilter.h"
 #include "common/xalloc.h"
 #include "store/store.h"
 #include "store/store_campaign.h"
@@ -64,12 +65,10 @@
  * emptied, not grown (later lookups go to the store's index). */
 #define KC_MAX_KEYS (1u << 18) /* cached index key slots */
 #define CC_SLOTS 4096	       /* cached campaign records (~3 MB) */
-/* The key filter: bits per key for the keys stored at start plus
- * KC_MAX_KEYS more that a run may add (2 MB for a 200,000-report store);
- * with 4 probes, under 0.3% false positives until then. A run that adds
- * more keys only sees that rate rise (a false positive costs a look-up). */
-#define KF_BITS_PER_KEY 16
-#define KF_PROBES 4
+/* The key filters (common/keyfilter.h) take the keys stored at start plus
+ * KC_MAX_KEYS more that a run may add (2 MB for a 200,000-report store)
+ * before their false-positive rate rises; campaign_engine_sync reads them
+ * again then. */
 #define RECENT_TIMES 64 /* member times kept per cached campaign */
 /* packed features (feat_pack): keys, text signature, and since this
  * version two bytes the score needs on re-clustering (FEAT_TAIL) */
@@ -134,12 +133,6 @@ struct kcache {
 	int authoritative;
 };
 
-struct kfilter {
-	uint64_t *bits; /* NULL: not built, every key may be present */
-	uint64_t mask;	/* bit count - 1 (a power of two) */
-	uint64_t room;	/* keys it takes before its false-positive rate rises
-			 * (campaign_engine_sync reads it again then) */
-};
 
 /* The indicator counts of a cached campaign side by side (see count_in):
  * finding the rarest of MAX_TOP_IND values, which each report with a new
@@ -185,8 +178,8 @@ struct campaign_engine {
 	int alerted;	      /* the last campaign_assign() raised an alert */
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
-	struct kfilter kf;
-	struct kfilter mf;     /* store_hex_key() of every stored report's message */
+	struct keyfilter kf;
+	struct keyfilter mf;     /* store_hex_key() of every stored report's message */
 	long misses;	       /* key cache misses (until the filters are read, each one
 				* asks the store; they are read at the cfg.filter_after-th,
 				* see campaign_filter_after()) */
@@ -239,53 +232,6 @@ static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
 	return &kc->v[j];
 }
 
-/* kf_probe - the i-th bit of key (double hashing over a mixed key: keys
- * are hashes already, the mixing keeps weak ones from clustering). */
-static uint64_t kf_probe(const struct kfilter *kf, uint64_t key, int i)
-{
-	uint64_t h = (key ^ (key >> 31)) * 0x9e3779b97f4a7c15u;
-	uint64_t step = ((h >> 29) ^ h) * 0xbf58476d1ce4e5b9u | 1;
-	return (h + (uint64_t)i * step) & kf->mask;
-}
-
-static void kf_add(struct kfilter *kf, uint64_t key)
-{
-	if (!kf->bits)
-		return;
-	if (kf->room)
-		kf->room--;
-	for (int i = 0; i < KF_PROBES; i++) {
-		uint64_t b = kf_probe(kf, key, i);
-		kf->bits[b >> 6] |= (uint64_t)1 << (b & 63);
-	}
-}
-
-/* kf_may_hold - 0 when key is certainly not in the store's index. */
-static int kf_may_hold(const struct kfilter *kf, uint64_t key)
-{
-	if (!kf->bits)
-		return 1;
-	for (int i = 0; i < KF_PROBES; i++) {
-		uint64_t b = kf_probe(kf, key, i);
-		if (!(kf->bits[b >> 6] & ((uint64_t)1 << (b & 63))))
-			return 0;
-	}
-	return 1;
-}
-
-/* kf_fill - a filter of the n keys, with room for KC_MAX_KEYS more. */
-static void kf_fill(struct kfilter *kf, const uint64_t *keys, size_t n)
-{
-	uint64_t want = (uint64_t)(n + KC_MAX_KEYS) * KF_BITS_PER_KEY, nbits = 64;
-	while (nbits < want)
-		nbits <<= 1;
-	kf->bits = xcalloc((size_t)(nbits / 64), sizeof *kf->bits);
-	kf->mask = nbits - 1;
-	for (size_t i = 0; i < n; i++)
-		kf_add(kf, keys[i]);
-	kf->room = KC_MAX_KEYS;
-}
-
 /* kf_build - the filters of the store's keys and of its reports'
  * messages, as they are now (this run's uncommitted writes included: the
  * same connection reads them); without one (the keys could not be read)
@@ -295,10 +241,10 @@ static void kf_build(struct campaign_engine *ce)
 	uint64_t *keys = NULL;
 	size_t n = 0;
 	if (store_campaign_keys(ce->sc, &keys, &n) == STORE_OK)
-		kf_fill(&ce->kf, keys, n);
+		keyfilter_fill(&ce->kf, keys, n, KC_MAX_KEYS);
 	free(keys);
 	if (store_campaign_msg_keys(ce->sc, &keys, &n) == STORE_OK)
-		kf_fill(&ce->mf, keys, n);
+		keyfilter_fill(&ce->mf, keys, n, KC_MAX_KEYS);
 	free(keys);
 }
 
@@ -307,7 +253,7 @@ static void kf_build(struct campaign_engine *ce)
  * stored key. */
 static int key_store(struct campaign_engine *ce, uint64_t key, int kind, int64_t cid)
 {
-	kf_add(&ce->kf, key);
+	keyfilter_add(&ce->kf, key);
 	return store_campaign_key_add(ce->sc, key, kind, cid);
 }
 
@@ -323,8 +269,8 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 	}
 	if (!ks && ++ce->misses == ce->cfg.filter_after)
 		kf_build(ce); /* once: the count only grows */
-	if (!ks && !(kind == CK_MSG ? kf_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
-				    : kf_may_hold(&ce->kf, key))) {
+	if (!ks && !(kind == CK_MSG ? keyfilter_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
+				    : keyfilter_may_hold(&ce->kf, key))) {
 		*n = 0;
 		return 0;
 	}
@@ -612,8 +558,8 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
 	ccache_clear(ce);
 	free(ce->cc);
 	kcache_clear(&ce->kc, 0);
-	free(ce->kf.bits);
-	free(ce->mf.bits);
+	keyfilter_free(&ce->kf);
+	keyfilter_free(&ce->mf);
 	store_campaign_close(ce->sc);
 	ignore_list_free(ce->il);
 	registry_free(ce->reg);
@@ -627,10 +573,8 @@ struct campaign_engine *campaign_engine_free(struct campaign_engine *ce)
  * cfg.filter_after more store look-ups (key_lookup). */
 static void filters_drop(struct campaign_engine *ce)
 {
-	free(ce->kf.bits);
-	free(ce->mf.bits);
-	memset(&ce->kf, 0, sizeof ce->kf);
-	memset(&ce->mf, 0, sizeof ce->mf);
+	keyfilter_free(&ce->kf);
+	keyfilter_free(&ce->mf);
 	ce->misses = 0;
 }
 
@@ -656,7 +600,7 @@ int campaign_engine_sync(struct campaign_engine *ce)
 			ce->has_pins = has_pins;
 		ce->data_version = v;
 		forgot = 1;
-	} else if ((ce->kf.bits && !ce->kf.room) || (ce->mf.bits && !ce->mf.room)) {
+	} else if (keyfilter_full(&ce->kf) || keyfilter_full(&ce->mf)) {
 		/* a long run outgrew the room the filters were sized for */
 		filters_drop(ce);
 		forgot = 1;
@@ -1766,7 +1710,7 @@ static int place(struct campaign_engine *ce, const struct cfeat *f, const char *
 	    store_campaign_hour_add(ce->sc, cr->id, t / 3600, 1) < 0)
 		goto fail;
 	note_member(ce, cr->id, t);
-	kf_add(&ce->mf, (uint64_t)store_hex_key(message_sha));
+	keyfilter_add(&ce->mf, (uint64_t)store_hex_key(message_sha));
 	*alerted = maybe_alert(ce, e, t, brand ? brand : e->brand[0] ? e->brand : NULL, verdict);
 	e->dirty = 1;
 	*cid = cr->id;

@@ -970,7 +970,9 @@ int cmd_ingest(int argc, char **argv)
 	 * made enough look-ups to have paid for that (campaign_filter_after()),
 	 * since it cannot know how many more it will make. A resident ingest
 	 * lives for days: it reads them at its first look-up, and again at the
-	 * first after another process wrote the store. */
+	 * first after another process wrote the store. The same holds for the
+	 * store's own filters of submission and indicator keys
+	 * (store_set_filter_after, below). */
 	if (so.watch)
 		so.cc.filter_after = 1;
 	if (so.watch && !(iw = intake_watch_open(so.watch, &err))) {
@@ -987,6 +989,8 @@ int cmd_ingest(int argc, char **argv)
 		intake_watch_close(iw);
 		return SHIELD_EXIT_FAIL;
 	}
+	if (so.watch)
+		store_set_filter_after(run.st, 1);
 	if (open_stages(&run, psl, &so) < 0) {
 		close_stages(&run);
 		store_close(run.st);

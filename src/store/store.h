@@ -108,6 +108,28 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 int store_add_submission(struct store *st, const char sha256[65], const void *raw, size_t len,
 			 const char *source, long source_index, int64_t *id);
 
+/* Filters of the stored submission and indicator keys (common/keyfilter.h)
+ * let a write transaction skip the look-up of a key that is certainly not
+ * stored: the common case (a new message, a new URL), whose look-up
+ * descends to a random leaf of a large index. Reading them is a pass over
+ * every key, so a connection reads them only once it has made as many
+ * look-ups as that pass is worth: a look-up that misses the page cache
+ * costs about as much as reading STORE_FILTER_KEYS_PER_LOOKUP keys in
+ * order, so after (submissions + indicators) / STORE_FILTER_KEYS_PER_LOOKUP
+ * look-ups, and at least STORE_FILTER_AFTER (the ski-rental rule: at most
+ * twice what the better choice would have cost, whatever the run's
+ * length). A single message (`shield ingest -` per delivery) never reads
+ * them. They are dropped, and read again by the same rule, when another
+ * connection has committed (checked by store_begin) or when the keys added
+ * since fill the room they were sized for (as many as they were read with,
+ * at least STORE_FILTER_ROOM). */
+#define STORE_FILTER_AFTER 2048
+#define STORE_FILTER_KEYS_PER_LOOKUP 14
+#define STORE_FILTER_ROOM (1u << 18)
+/* store_set_filter_after - read the filters at this many look-ups instead
+ * (1: at the first, for a resident `ingest --watch`; 0: the rule above). */
+void store_set_filter_after(struct store *st, long lookups);
+
 /* store_has_submission - 1 if these bytes were stored and committed before
  * (a cheap look-up, so a worker can skip parsing a duplicate; the ordered
  * store_add_submission() stays the authority), 0 if not or on error.

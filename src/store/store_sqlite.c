@@ -29,6 +29,7 @@
 #include <unistd.h>
 #include <zstd.h>
 
+#include "common/keyfilter.h"
 #include "common/limits.h"
 #include "common/xalloc.h"
 #include "extract/attach.h"
@@ -56,6 +57,16 @@ struct store {
 	int map_slices;	    /* a move takes this many commits */
 	int map_slice;	    /* the next slice of the move under way; -1: none */
 	int64_t map_lo[MAP_N], map_hi[MAP_N]; /* recent keys when the move began */
+	/* Filters of the submission and indicator keys (filt[MAP_SUB] and
+	 * filt[MAP_IND]; see key_absent): used only inside store_begin ..
+	 * store_commit/store_rollback, where store_begin has checked that
+	 * nobody else wrote since they were read. */
+	struct keyfilter filt[MAP_N];
+	long filter_after;    /* store_set_filter_after() (0: from the store's size) */
+	long filter_due;      /* look-ups before they are read (0: not worked out yet) */
+	long lookups;	      /* look-ups since they were last dropped */
+	int64_t filt_version; /* data_version when they were read */
+	int in_write;	      /* between store_begin and store_commit/store_rollback */
 	struct store_counts added;	      /* rows this transaction added; see core step 7 */
 	sqlite3_stmt *add_total;	      /* made on first use */
 };
@@ -273,13 +284,46 @@ static int exec(struct store *st, const char *sql)
 	return STORE_OK;
 }
 
+static void filters_drop(struct store *st)
+{
+	for (int m = 0; m < MAP_N; m++)
+		keyfilter_free(&st->filt[m]);
+	st->lookups = 0;
+	st->filter_due = 0; /* the store may have grown: worked out again */
+}
+
+/* filters_sync - inside BEGIN IMMEDIATE, so nobody can commit before this
+ * transaction does: drop the filters if another connection committed since
+ * they were read (it may have stored keys they lack; this connection's own
+ * commits do not change data_version), or if they are full. */
+static int filters_sync(struct store *st)
+{
+	if (!keyfilter_built(&st->filt[MAP_SUB]) && !keyfilter_built(&st->filt[MAP_IND]))
+		return STORE_OK;
+	int64_t v = store_data_version(st);
+	if (v < 0)
+		return STORE_ERR;
+	if (v != st->filt_version || keyfilter_full(&st->filt[MAP_SUB]) ||
+	    keyfilter_full(&st->filt[MAP_IND]))
+		filters_drop(st);
+	return STORE_OK;
+}
+
 int store_begin(struct store *st)
 {
 	st->pack_end = -1; /* another process may have appended since */
 	st->pack_dirty = 0;
 	st->own_err = 0;
 	memset(&st->added, 0, sizeof st->added);
-	return exec(st, "BEGIN IMMEDIATE");
+	st->in_write = 0;
+	if (exec(st, "BEGIN IMMEDIATE") < 0)
+		return STORE_ERR;
+	if (filters_sync(st) < 0) {
+		exec(st, "ROLLBACK");
+		return STORE_ERR;
+	}
+	st->in_write = 1;
+	return STORE_OK;
 }
 
 /* pack_sync - make this transaction's appends durable before it commits. */
@@ -343,6 +387,7 @@ static int added(struct store *st)
 
 int store_commit(struct store *st)
 {
+	st->in_write = 0;
 	if ((st->map_slice >= 0 || st->map_recent >= st->map_merge) && map_merge(st) < 0)
 		return STORE_ERR;
 	if (add_totals(st) < 0)
@@ -354,6 +399,7 @@ int store_commit(struct store *st)
 
 int store_rollback(struct store *st)
 {
+	st->in_write = 0;
 	st->pack_dirty = 0;
 	st->pack_end = -1;
 	st->map_recent = -1; /* count again: the rolled-back pairs are gone */
@@ -631,8 +677,10 @@ struct store *store_close(struct store *st)
 			       st->ins_ind, st->find_ind, st->ins_link, st->add_total};
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++)
 		sqlite3_finalize(all[i]);
-	for (int m = 0; m < MAP_N; m++)
+	for (int m = 0; m < MAP_N; m++) {
 		sqlite3_finalize(st->map_add[m]);
+		keyfilter_free(&st->filt[m]);
+	}
 	sqlite3_close_v2(st->db);
 	store_packer_free(st->packer);
 	if (st->pack_fd >= 0)
@@ -663,6 +711,7 @@ static int step_done(struct store *st, sqlite3_stmt *s, const char *what)
 /* map_add - a new (k, id) pair into the recent level of map m. */
 static int map_add(struct store *st, int m, int64_t k, int64_t id)
 {
+	keyfilter_add(&st->filt[m], (uint64_t)k); /* every writer of the maps comes here */
 	sqlite3_stmt *s = st->map_add[m];
 	sqlite3_bind_int64(s, 1, k);
 	sqlite3_bind_int64(s, 2, id);
@@ -1029,18 +1078,101 @@ int store_has_submission(struct store *st, const char sha256[65])
 	return found;
 }
 
+/* filters_read - the filters of every submission and indicator key stored
+ * (this transaction's writes included: the same connection reads them),
+ * with room for as many again (at least STORE_FILTER_ROOM): refilled once
+ * full, so reading them is paid once per doubling. On an error the
+ * look-ups go on without them and they are tried again filter_after
+ * look-ups later. */
+static void filters_read(struct store *st)
+{
+	static const char *const sql[MAP_N] = {
+	    [MAP_SUB] = "SELECT k FROM " STORE_MAP_ROWS("submission_key"),
+	    [MAP_IND] = "SELECT k FROM " STORE_MAP_ROWS("indicator_key"),
+	};
+	int64_t v = store_data_version(st);
+	if (v < 0)
+		return;
+	uint64_t *keys = NULL;
+	size_t cap = 0;
+	for (int m = 0; m < MAP_N; m++) {
+		if (!sql[m])
+			continue;
+		sqlite3_stmt *q;
+		if (sqlite3_prepare_v2(st->db, sql[m], -1, &q, NULL) != SQLITE_OK) {
+			filters_drop(st);
+			break;
+		}
+		size_t n = 0;
+		int rc;
+		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+			if (n == cap) {
+				cap = cap ? cap * 2 : 65536;
+				keys = xrealloc(keys, cap * sizeof *keys);
+			}
+			keys[n++] = (uint64_t)sqlite3_column_int64(q, 0);
+		}
+		sqlite3_finalize(q);
+		if (rc != SQLITE_DONE) {
+			filters_drop(st);
+			break;
+		}
+		keyfilter_fill(&st->filt[m], keys, n, n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
+	}
+	free(keys);
+	st->filt_version = v;
+}
+
+/* key_absent - 1 if key is certainly not in map m (MAP_SUB or MAP_IND), so
+ * its look-up can be skipped: the common case, a new message or URL, whose
+ * look-up descends to a random leaf of a large index (seldom in the page
+ * cache once the store outgrows it; bench/README-campaigns.md, "twelfth
+ * pass"). The filters are read at the filter_after-th look-up of a write
+ * transaction (store_set_filter_after: reading them is a pass over every
+ * key, which only a run long beside the store earns back). 0 outside
+ * store_begin .. commit: nothing checked there that they are current. */
+static int key_absent(struct store *st, int m, int64_t key)
+{
+	if (!st->in_write)
+		return 0;
+	if (!keyfilter_built(&st->filt[m])) {
+		if (!st->filter_due) {
+			struct store_counts c;
+			long n = store_counts(st, &c) == STORE_OK ? c.submissions + c.indicators : 0;
+			n /= STORE_FILTER_KEYS_PER_LOOKUP;
+			st->filter_due = st->filter_after	  ? st->filter_after
+					 : n > STORE_FILTER_AFTER ? n
+								  : STORE_FILTER_AFTER;
+		}
+		if (++st->lookups < st->filter_due)
+			return 0;
+		filters_read(st);
+		st->lookups = 0;
+	}
+	return !keyfilter_may_hold(&st->filt[m], (uint64_t)key);
+}
+
+void store_set_filter_after(struct store *st, long lookups)
+{
+	st->filter_after = lookups > 0 ? lookups : 0;
+	st->filter_due = 0;
+}
+
 int store_add_submission_packed(struct store *st, const char sha256[65], size_t len,
 				const struct store_packed *pk, const char *source,
 				long source_index, int64_t *id)
 {
+	int64_t key = store_hex_key(sha256);
 	sqlite3_stmt *s = st->find_sub;
-	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
-	if (sqlite3_step(s) == SQLITE_ROW) {
-		*id = sqlite3_column_int64(s, 0);
+	if (!key_absent(st, MAP_SUB, key)) {
+		sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
+		if (sqlite3_step(s) == SQLITE_ROW) {
+			*id = sqlite3_column_int64(s, 0);
+			sqlite3_reset(s);
+			return STORE_DUP;
+		}
 		sqlite3_reset(s);
-		return STORE_DUP;
 	}
-	sqlite3_reset(s);
 	char now[32];
 	now_iso(now);
 	s = st->ins_sub;
@@ -1055,7 +1187,7 @@ int store_add_submission_packed(struct store *st, const char sha256[65], size_t 
 	st->added.submissions++;
 	if (added(st) < 0)
 		return STORE_ERR;
-	if (map_add(st, MAP_SUB, store_hex_key(sha256), *id) < 0)
+	if (map_add(st, MAP_SUB, key, *id) < 0)
 		return STORE_ERR;
 	return put_packed(st, *id, sha256, len, pk);
 }
@@ -1077,10 +1209,11 @@ static int link_indicator(struct store *st, int64_t rid, const char *type, const
 		return STORE_OK;
 	int64_t iid, key = indicator_key(type, value);
 	sqlite3_stmt *s = st->find_ind;
+	int absent = key_absent(st, MAP_IND, key);
 	sqlite3_bind_text(s, 1, type, -1, SQLITE_STATIC);
 	sqlite3_bind_text(s, 2, value, -1, SQLITE_STATIC);
 	sqlite3_bind_int64(s, 3, key);
-	if (sqlite3_step(s) == SQLITE_ROW) {
+	if (!absent && sqlite3_step(s) == SQLITE_ROW) {
 		iid = sqlite3_column_int64(s, 0);
 		sqlite3_reset(s);
 	} else {

@@ -601,6 +601,78 @@ static void data_version(struct test_state *t)
 	store_close(b);
 }
 
+/* key_filters - with the filters read at the first look-up, a key stored
+ * before they were read, one this connection stored since, and one
+ * another connection stored and committed after they were read are all
+ * found: a duplicate is a duplicate and a known URL is not stored twice.
+ * The last needs store_begin's check (a filter lacking the key would
+ * answer "certainly absent"). */
+static void key_filters(struct test_state *t)
+{
+	char *err = NULL;
+	char file[] = "/tmp/shield-test-kf-XXXXXX";
+	int fd = mkstemp(file);
+	CHECK(t, fd >= 0);
+	if (fd < 0)
+		return;
+	close(fd);
+	struct store *a = store_open(file, &err), *b = store_open(file, &err);
+	CHECK(t, a && b);
+	if (!a || !b) {
+		free(err);
+		store_close(a);
+		store_close(b);
+		test_remove_store(file);
+		return;
+	}
+	char sha[4][65];
+	for (int i = 0; i < 4; i++) {
+		memset(sha[i], "0a5f"[i], 64);
+		sha[i][64] = 0;
+	}
+	int64_t sid, rid, first;
+	struct store_counts c;
+	/* stored before a's filters are read */
+	CHECK(t, store_begin(b) == 0 &&
+		     store_add_submission(b, sha[0], "k0", 2, "k0.eml", -1, &first) == STORE_OK);
+	struct result *r = mk(sha[0], "http://evil.example/a");
+	CHECK(t, store_add_report(b, first, r, "{}", &rid) == STORE_OK && store_commit(b) == 0);
+	result_free(r);
+	store_set_filter_after(a, 1);
+	CHECK(t, store_begin(a) == 0);
+	CHECK(t, store_add_submission(a, sha[0], "k0", 2, "k0.eml", -1, &sid) == STORE_DUP &&
+		     sid == first);
+	/* one of a's own, then its duplicate in the next transaction */
+	CHECK(t, store_add_submission(a, sha[1], "k1", 2, "k1.eml", -1, &first) == STORE_OK);
+	r = mk(sha[1], "http://evil.example/a"); /* the same URL: no new indicator */
+	CHECK(t, store_add_report(a, first, r, "{}", &rid) == STORE_OK);
+	result_free(r);
+	CHECK(t, store_commit(a) == 0 && store_counts(a, &c) == 0 && c.indicators == 2);
+	CHECK(t, store_begin(a) == 0);
+	CHECK(t, store_add_submission(a, sha[1], "k1", 2, "k1.eml", -1, &sid) == STORE_DUP &&
+		     sid == first);
+	CHECK(t, store_commit(a) == 0);
+	/* another connection's, after a's filters were read */
+	CHECK(t, store_begin(b) == 0 &&
+		     store_add_submission(b, sha[2], "k2", 2, "k2.eml", -1, &first) == STORE_OK);
+	r = mk(sha[2], "http://evil.example/b");
+	CHECK(t, store_add_report(b, first, r, "{}", &rid) == STORE_OK && store_commit(b) == 0);
+	result_free(r);
+	CHECK(t, store_begin(a) == 0);
+	CHECK(t, store_add_submission(a, sha[2], "k2", 2, "k2.eml", -1, &sid) == STORE_DUP &&
+		     sid == first);
+	CHECK(t, store_add_submission(a, sha[3], "k3", 2, "k3.eml", -1, &sid) == STORE_OK);
+	r = mk(sha[3], "http://evil.example/b");
+	CHECK(t, store_add_report(a, sid, r, "{}", &rid) == STORE_OK);
+	result_free(r);
+	CHECK(t, store_commit(a) == 0);
+	CHECK(t, store_counts(a, &c) == 0 && c.submissions == 4 && c.indicators == 3);
+	CHECK(t, totals_exact(a));
+	store_close(a);
+	store_close(b);
+	test_remove_store(file);
+}
+
 int main(void)
 {
 	struct test_state t = {0};
@@ -615,6 +687,7 @@ int main(void)
 	RUN(&t, upgrade_from_v3);
 	RUN(&t, map_levels);
 	RUN(&t, data_version);
+	RUN(&t, key_filters);
 	test_remove_store(path);
 	return TEST_SUMMARY(&t);
 }
