@@ -630,7 +630,7 @@ static void key_filters(struct test_state *t)
 		memset(sha[i], "0a5f"[i], 64);
 		sha[i][64] = 0;
 	}
-	int64_t sid, rid, first;
+	int64_t sid = 0, rid = 0, first = 0;
 	struct store_counts c;
 	/* stored before a's filters are read */
 	CHECK(t, store_begin(b) == 0 &&
