@@ -133,7 +133,6 @@ struct kcache {
 	int authoritative;
 };
 
-
 /* The indicator counts of a cached campaign side by side (see count_in):
  * finding the rarest of MAX_TOP_IND values, which each report with a new
  * sender or landing domain does once its campaign holds that many, read
@@ -179,7 +178,7 @@ struct campaign_engine {
 	/* in-memory caches of this run (see "caches" below) */
 	struct kcache kc;
 	struct keyfilter kf;
-	struct keyfilter mf;     /* store_hex_key() of every stored report's message */
+	struct keyfilter mf;   /* store_hex_key() of every stored report's message */
 	long misses;	       /* key cache misses (until the filters are read, each one
 				* asks the store; they are read at the cfg.filter_after-th,
 				* see campaign_filter_after()) */
@@ -269,8 +268,9 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 	}
 	if (!ks && ++ce->misses == ce->cfg.filter_after)
 		kf_build(ce); /* once: the count only grows */
-	if (!ks && !(kind == CK_MSG ? keyfilter_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
-				    : keyfilter_may_hold(&ce->kf, key))) {
+	if (!ks &&
+	    !(kind == CK_MSG ? keyfilter_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
+			     : keyfilter_may_hold(&ce->kf, key))) {
 		*n = 0;
 		return 0;
 	}

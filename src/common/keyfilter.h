@@ -43,9 +43,15 @@ void keyfilter_add(struct keyfilter *kf, uint64_t key);
  * 1 when it may be, and always when kf is not built. */
 int keyfilter_may_hold(const struct keyfilter *kf, uint64_t key);
 /* keyfilter_built - kf answers (keyfilter_fill was called since the last free). */
-static inline int keyfilter_built(const struct keyfilter *kf) { return kf->bits != NULL; }
+static inline int keyfilter_built(const struct keyfilter *kf)
+{
+	return kf->bits != NULL;
+}
 /* keyfilter_full - kf is built and has taken all the keys it was sized for. */
-static inline int keyfilter_full(const struct keyfilter *kf) { return kf->bits && !kf->room; }
+static inline int keyfilter_full(const struct keyfilter *kf)
+{
+	return kf->bits && !kf->room;
+}
 /* keyfilter_free - back to "not built". */
 void keyfilter_free(struct keyfilter *kf);
 
