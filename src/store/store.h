@@ -120,15 +120,19 @@ int store_add_submission(struct store *st, const char sha256[65], const void *ra
  * twice what the better choice would have cost, whatever the run's
  * length). A single message (`shield ingest -` per delivery) never reads
  * them. They are dropped, and read again by the same rule, when another
- * connection has committed (checked by store_begin) or when the keys added
- * since fill the room they were sized for (as many as they were read with,
- * at least STORE_FILTER_ROOM). */
+ * connection has committed keys (store_begin checks data_version, then
+ * whether store_total's submissions or indicators moved: an analyst's
+ * command adds none) or when the keys added since fill the room they were
+ * sized for (as many as they were read with, at least STORE_FILTER_ROOM). */
 #define STORE_FILTER_AFTER 2048
 #define STORE_FILTER_KEYS_PER_LOOKUP 14
 #define STORE_FILTER_ROOM (1u << 18)
 /* store_set_filter_after - read the filters at this many look-ups instead
  * (1: at the first, for a resident `ingest --watch`; 0: the rule above). */
 void store_set_filter_after(struct store *st, long lookups);
+/* store_filter_reads - how often this connection read the filters (for
+ * tests and benchmarks). */
+long store_filter_reads(const struct store *st);
 
 /* store_has_submission - 1 if these bytes were stored and committed before
  * (a cheap look-up, so a worker can skip parsing a duplicate; the ordered

@@ -66,7 +66,9 @@ struct store {
 	long filter_after;    /* store_set_filter_after() (0: from the store's size) */
 	long filter_due;      /* look-ups before they are read (0: not worked out yet) */
 	long lookups;	      /* look-ups since they were last dropped */
-	int64_t filt_version; /* data_version when they were read */
+	int64_t filt_version; /* data_version when they were last known complete */
+	long filt_keys;	      /* committed submissions + indicators then (store_total) */
+	long filter_reads;    /* times they were read (store_filter_reads) */
 	int in_write;	      /* between store_begin and store_commit/store_rollback */
 	/* SHA-256 fetched once: EVP_sha256() made OpenSSL 3 fetch the
 	 * implementation again for every indicator key, half the cost of
@@ -310,8 +312,24 @@ static int filters_sync(struct store *st)
 	int64_t v = store_data_version(st);
 	if (v < 0)
 		return STORE_ERR;
-	if (v != st->filt_version || keyfilter_full(&st->filt[MAP_SUB]) ||
-	    keyfilter_full(&st->filt[MAP_IND]))
+	if (keyfilter_full(&st->filt[MAP_SUB]) || keyfilter_full(&st->filt[MAP_IND])) {
+		filters_drop(st);
+		return STORE_OK;
+	}
+	if (v == st->filt_version)
+		return STORE_OK;
+	/* Another connection committed. Keys are only added, and only with a
+	 * submission or an indicator row, which store_total counts (nothing
+	 * deletes either): if neither count moved, the other writer added no
+	 * key (an analyst's merge, a blocklist run, a contact import) and the
+	 * filters stay, so a resident ingest does not read every key again
+	 * for each of an analyst's commands. */
+	struct store_counts c;
+	if (store_counts(st, &c) < 0)
+		return STORE_ERR;
+	if (c.submissions + c.indicators == st->filt_keys)
+		st->filt_version = v;
+	else
 		filters_drop(st);
 	return STORE_OK;
 }
@@ -397,11 +415,15 @@ int store_commit(struct store *st)
 	st->in_write = 0;
 	if ((st->map_slice >= 0 || st->map_recent >= st->map_merge) && map_merge(st) < 0)
 		return STORE_ERR;
+	long keys = st->added.submissions + st->added.indicators; /* add_totals zeroes them */
 	if (add_totals(st) < 0)
 		return STORE_ERR;
 	if (pack_sync(st) < 0)
 		return STORE_ERR;
-	return exec(st, "COMMIT");
+	if (exec(st, "COMMIT") < 0)
+		return STORE_ERR;
+	st->filt_keys += keys; /* what filters_sync will find in store_total */
+	return STORE_OK;
 }
 
 int store_rollback(struct store *st)
@@ -1108,17 +1130,19 @@ static void filters_read(struct store *st)
 	    [MAP_SUB] = "SELECT k FROM " STORE_MAP_ROWS("submission_key"),
 	    [MAP_IND] = "SELECT k FROM " STORE_MAP_ROWS("indicator_key"),
 	};
+	struct store_counts c;
 	int64_t v = store_data_version(st);
-	if (v < 0)
+	if (v < 0 || store_counts(st, &c) < 0)
 		return;
 	uint64_t *keys = NULL;
 	size_t cap = 0;
-	for (int m = 0; m < MAP_N; m++) {
+	int ok = 1;
+	for (int m = 0; ok && m < MAP_N; m++) {
 		if (!sql[m])
 			continue;
 		sqlite3_stmt *q;
 		if (sqlite3_prepare_v2(st->db, sql[m], -1, &q, NULL) != SQLITE_OK) {
-			filters_drop(st);
+			ok = 0;
 			break;
 		}
 		size_t n = 0;
@@ -1131,15 +1155,20 @@ static void filters_read(struct store *st)
 			keys[n++] = (uint64_t)sqlite3_column_int64(q, 0);
 		}
 		sqlite3_finalize(q);
-		if (rc != SQLITE_DONE) {
-			filters_drop(st);
-			break;
-		}
-		keyfilter_fill(&st->filt[m], keys, n,
-			       n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
+		ok = rc == SQLITE_DONE;
+		if (ok)
+			keyfilter_fill(&st->filt[m], keys, n,
+				       n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
 	}
 	free(keys);
+	if (!ok) {
+		filters_drop(st);
+		return;
+	}
 	st->filt_version = v;
+	/* the committed keys: store_commit adds this transaction's */
+	st->filt_keys = c.submissions + c.indicators - st->added.submissions - st->added.indicators;
+	st->filter_reads++;
 }
 
 /* key_absent - 1 if key is certainly not in map m (MAP_SUB or MAP_IND), so
@@ -1170,6 +1199,11 @@ static int key_absent(struct store *st, int m, int64_t key)
 		st->lookups = 0;
 	}
 	return !keyfilter_may_hold(&st->filt[m], (uint64_t)key);
+}
+
+long store_filter_reads(const struct store *st)
+{
+	return st->filter_reads;
 }
 
 void store_set_filter_after(struct store *st, long lookups)

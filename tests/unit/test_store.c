@@ -606,7 +606,8 @@ static void data_version(struct test_state *t)
  * another connection stored and committed after they were read are all
  * found: a duplicate is a duplicate and a known URL is not stored twice.
  * The last needs store_begin's check (a filter lacking the key would
- * answer "certainly absent"). */
+ * answer "certainly absent"); a commit by another connection that adds no
+ * key leaves them as they are. */
 static void key_filters(struct test_state *t)
 {
 	char *err = NULL;
@@ -652,6 +653,16 @@ static void key_filters(struct test_state *t)
 	CHECK(t, store_add_submission(a, sha[1], "k1", 2, "k1.eml", -1, &sid) == STORE_DUP &&
 		     sid == first);
 	CHECK(t, store_commit(a) == 0);
+	CHECK(t, store_filter_reads(a) == 1);
+	/* another connection's commit that adds no key keeps them */
+	CHECK(t, sqlite3_exec(store_sqlite(b),
+			      "BEGIN IMMEDIATE; CREATE TABLE IF NOT EXISTS other(x);"
+			      " INSERT INTO other VALUES(1); COMMIT;",
+			      NULL, NULL, NULL) == SQLITE_OK);
+	CHECK(t, store_begin(a) == 0);
+	CHECK(t, store_add_submission(a, sha[1], "k1", 2, "k1.eml", -1, &sid) == STORE_DUP);
+	CHECK(t, store_commit(a) == 0);
+	CHECK(t, store_filter_reads(a) == 1);
 	/* another connection's, after a's filters were read */
 	CHECK(t, store_begin(b) == 0 &&
 		     store_add_submission(b, sha[2], "k2", 2, "k2.eml", -1, &first) == STORE_OK);
@@ -661,6 +672,7 @@ static void key_filters(struct test_state *t)
 	CHECK(t, store_begin(a) == 0);
 	CHECK(t, store_add_submission(a, sha[2], "k2", 2, "k2.eml", -1, &sid) == STORE_DUP &&
 		     sid == first);
+	CHECK(t, store_filter_reads(a) == 2); /* read again: b added keys */
 	CHECK(t, store_add_submission(a, sha[3], "k3", 2, "k3.eml", -1, &sid) == STORE_OK);
 	r = mk(sha[3], "http://evil.example/b");
 	CHECK(t, store_add_report(a, sid, r, "{}", &rid) == STORE_OK);
