@@ -864,6 +864,8 @@ static void *worker_init(void *shared, int i, char **err)
 			worker_fini(w);
 			return NULL;
 		}
+		if (run->so->watch) /* a resident run reads its filter at once, as below */
+			store_set_filter_after(w->lookup, 1);
 	}
 	return w;
 }

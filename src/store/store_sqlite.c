@@ -51,6 +51,8 @@ struct store {
 	int pack_dirty;		     /* appended in this transaction: fsync first */
 	int64_t pack_end;	     /* where the next append goes; -1: ask the file */
 	int lookup_sized;	     /* store_has_submission() set a small cache */
+	struct keyfilter pre;	     /* store_has_submission's filter (see there) */
+	long pre_lookups, pre_due;   /* its look-ups since it was read; read again at */
 	sqlite3_stmt *map_add[MAP_N];
 	int64_t map_recent; /* reports added since the last move began (at first, the
 			     * reports in report_key_recent); -1: not counted yet */
@@ -719,6 +721,7 @@ struct store *store_close(struct store *st)
 		sqlite3_finalize(st->map_add[m]);
 		keyfilter_free(&st->filt[m]);
 	}
+	keyfilter_free(&st->pre);
 	sqlite3_close_v2(st->db);
 	EVP_MD_CTX_free(st->md_ctx);
 	EVP_MD_free(st->sha256);
@@ -1104,13 +1107,46 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 	return rc;
 }
 
+static int read_keys(struct store *st, const char *sql, struct keyfilter *kf);
+/* every stored submission key, both levels */
+static const char sub_keys_sql[] = "SELECT k FROM " STORE_MAP_ROWS("submission_key");
+
+/* pre_due - look-ups until store_has_submission reads its filter again:
+ * the rule of store_set_filter_after, over the submissions only. */
+static long pre_due(struct store *st)
+{
+	struct store_counts c;
+	long n =
+	    store_counts(st, &c) == STORE_OK ? c.submissions / STORE_FILTER_KEYS_PER_LOOKUP : 0;
+	return n > STORE_FILTER_AFTER ? n : STORE_FILTER_AFTER;
+}
+
 int store_has_submission(struct store *st, const char sha256[65])
 {
 	if (!st->lookup_sized) {
 		/* a look-up connection reads one index: a small page cache */
 		sqlite3_exec(st->db, "PRAGMA cache_size=-512", NULL, NULL, NULL);
 		st->lookup_sized = 1;
+		st->pre_due = st->filter_after ? st->filter_after : pre_due(st);
 	}
+	/* This answer is only advice (the ordered store_add_submission is the
+	 * authority), so its filter may lag behind the store: a message stored
+	 * since it was read is taken for new and parsed, then found a
+	 * duplicate by store_add_submission. So it is never dropped for other
+	 * writers (the ingest's own writer commits every second), only read
+	 * again every pre_due() look-ups, which costs as much as that many
+	 * look-ups save. Without it each new message's look-up read a random
+	 * leaf of submission_key, whose leaves a 512 KB cache cannot hold: 1.5
+	 * pread() calls per report at 200,000 reports (bench/README-campaigns.md,
+	 * "twelfth pass"). */
+	if (++st->pre_lookups >= st->pre_due) {
+		if (read_keys(st, sub_keys_sql, &st->pre) < 0)
+			keyfilter_free(&st->pre);
+		st->pre_lookups = 0;
+		st->pre_due = pre_due(st);
+	}
+	if (!keyfilter_may_hold(&st->pre, (uint64_t)store_hex_key(sha256)))
+		return 0;
 	sqlite3_stmt *s = st->find_sub;
 	sqlite3_bind_text(s, 1, sha256, 64, SQLITE_STATIC);
 	int found = sqlite3_step(s) == SQLITE_ROW;
@@ -1118,50 +1154,44 @@ int store_has_submission(struct store *st, const char sha256[65])
 	return found;
 }
 
+/* read_keys - fill kf with the keys the query sql returns, with room for
+ * as many again (at least STORE_FILTER_ROOM): refilled once full, so
+ * reading is paid once per doubling. */
+static int read_keys(struct store *st, const char *sql, struct keyfilter *kf)
+{
+	sqlite3_stmt *q;
+	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+		return STORE_ERR;
+	uint64_t *keys = NULL;
+	size_t n = 0, cap = 0;
+	int rc;
+	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
+		if (n == cap) {
+			cap = cap ? cap * 2 : 65536;
+			keys = xrealloc(keys, cap * sizeof *keys);
+		}
+		keys[n++] = (uint64_t)sqlite3_column_int64(q, 0);
+	}
+	sqlite3_finalize(q);
+	if (rc == SQLITE_DONE)
+		keyfilter_fill(kf, keys, n, n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
+	free(keys);
+	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+}
+
 /* filters_read - the filters of every submission and indicator key stored
- * (this transaction's writes included: the same connection reads them),
- * with room for as many again (at least STORE_FILTER_ROOM): refilled once
- * full, so reading them is paid once per doubling. On an error the
- * look-ups go on without them and they are tried again filter_after
- * look-ups later. */
+ * (this transaction's writes included: the same connection reads them).
+ * On an error the look-ups go on without them and they are tried again
+ * filter_due look-ups later. */
 static void filters_read(struct store *st)
 {
-	static const char *const sql[MAP_N] = {
-	    [MAP_SUB] = "SELECT k FROM " STORE_MAP_ROWS("submission_key"),
-	    [MAP_IND] = "SELECT k FROM " STORE_MAP_ROWS("indicator_key"),
-	};
 	struct store_counts c;
 	int64_t v = store_data_version(st);
 	if (v < 0 || store_counts(st, &c) < 0)
 		return;
-	uint64_t *keys = NULL;
-	size_t cap = 0;
-	int ok = 1;
-	for (int m = 0; ok && m < MAP_N; m++) {
-		if (!sql[m])
-			continue;
-		sqlite3_stmt *q;
-		if (sqlite3_prepare_v2(st->db, sql[m], -1, &q, NULL) != SQLITE_OK) {
-			ok = 0;
-			break;
-		}
-		size_t n = 0;
-		int rc;
-		while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-			if (n == cap) {
-				cap = cap ? cap * 2 : 65536;
-				keys = xrealloc(keys, cap * sizeof *keys);
-			}
-			keys[n++] = (uint64_t)sqlite3_column_int64(q, 0);
-		}
-		sqlite3_finalize(q);
-		ok = rc == SQLITE_DONE;
-		if (ok)
-			keyfilter_fill(&st->filt[m], keys, n,
-				       n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
-	}
-	free(keys);
-	if (!ok) {
+	if (read_keys(st, sub_keys_sql, &st->filt[MAP_SUB]) < 0 ||
+	    read_keys(st, "SELECT k FROM " STORE_MAP_ROWS("indicator_key"), &st->filt[MAP_IND]) <
+		0) {
 		filters_drop(st);
 		return;
 	}

@@ -640,6 +640,7 @@ static void key_filters(struct test_state *t)
 	CHECK(t, store_add_report(b, first, r, "{}", &rid) == STORE_OK && store_commit(b) == 0);
 	result_free(r);
 	store_set_filter_after(a, 1);
+	store_set_map_merge(a, 2, 1); /* keys move to the large level at a's commits */
 	CHECK(t, store_begin(a) == 0);
 	CHECK(t, store_add_submission(a, sha[0], "k0", 2, "k0.eml", -1, &sid) == STORE_DUP &&
 		     sid == first);
@@ -680,6 +681,24 @@ static void key_filters(struct test_state *t)
 	CHECK(t, store_commit(a) == 0);
 	CHECK(t, store_counts(a, &c) == 0 && c.submissions == 4 && c.indicators == 3);
 	CHECK(t, totals_exact(a));
+	sqlite3 *h = store_sqlite(a);
+	CHECK(t, int_query(h, "SELECT count(*) FROM submission_key") > 0 &&
+		     int_query(h, "SELECT count(*) FROM submission_key_recent") > 0);
+	/* a look-up connection's filter: what was stored when it was read is
+	 * found, and a message never stored is not */
+	struct store *l = store_open(file, &err);
+	CHECK(t, l != NULL);
+	if (l) {
+		store_set_filter_after(l, 1);
+		char none[65];
+		memset(none, '7', 64);
+		none[64] = 0;
+		for (int i = 0; i < 4; i++)
+			CHECK(t, store_has_submission(l, sha[i]) == 1);
+		CHECK(t, store_has_submission(l, none) == 0);
+		store_close(l);
+	}
+	free(err);
 	store_close(a);
 	store_close(b);
 	test_remove_store(file);
