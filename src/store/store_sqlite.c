@@ -304,8 +304,8 @@ static void filters_drop(struct store *st)
 }
 
 /* filters_sync - inside BEGIN IMMEDIATE, so nobody can commit before this
- * transaction does: drop the filters if another connection committed since
- * they were read (it may have stored keys they lack; this connection's own
+ * transaction does: drop the filters if another connection has added keys
+ * since they were read (they would lack them; this connection's own
  * commits do not change data_version), or if they are full. */
 static int filters_sync(struct store *st)
 {
