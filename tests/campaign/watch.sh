@@ -6,7 +6,9 @@
 # meanwhile is seen by the watcher (its caches are re-read, so the next
 # report of the merged lure joins the campaign it was merged into); an
 # alert is raised once its lure crosses 3 reports; a re-delivered message
-# is a duplicate and still leaves new/; a folder in new/ is named once and
+# is a duplicate and still leaves new/, and so is one another process
+# stored while the watcher ran (its key filters see the other writer's
+# keys); a folder in new/ is named once and
 # left alone; SIGTERM ends it cleanly with the summary and exit status 0;
 # stopped in the middle of a backlog, what is in cur/ is exactly what is
 # stored and the next run takes the rest.
@@ -33,7 +35,7 @@ check() { if eval "$2"; then ok "$1"; else ko "$1"; fi; }
 M="$T/M"
 mkdir -p "$M/tmp" "$M/new" "$M/cur" "$T/in"
 lure_reports "$T/in" # a1..a3: one lure (Belfius)
-for i in 1 2; do
+for i in 1 2 3; do
 	cat >"$T/in/b$i.eml" <<E
 From: "PostNL" <track$i@postnl-pakket.example>
 To: other$i@example.be
@@ -146,6 +148,14 @@ check "a folder in new/ is left there" '[ -d "$M/new/1700000006.folder" ]'
 n=$(grep -c "not a regular file" "$T/err")
 check "... and named once on stderr ($n times)" '[ "$n" -eq 1 ]'
 
+# --- another process stores a message; delivered to the watcher after, it
+# is a duplicate: the watcher's key filters, read at its first look-up, do
+# not hold it, and must be dropped because another connection added keys
+"$BIN" ingest --db "$T/db" --quiet "$T/in/b3.eml" >"$T/other" 2>&1
+check "another process stored b3.eml while the watcher ran" '[ $? -eq 0 ]'
+deliver 1700000009.b3.host "$T/in/b3.eml"
+check "... and its delivery to the watcher leaves new/" 'wait_cur 8'
+
 # --- SIGTERM: a clean stop with the summary
 kill -TERM "$WPID"
 wait "$WPID"
@@ -164,9 +174,9 @@ PY
 read ncyc creports cdups freports fdups stopped fcycles subs <"$T/sum"
 echo "   cycles=$ncyc reports=$creports dups=$cdups | summary: read=$freports dups=$fdups stopped_by=$stopped cycles=$fcycles submissions=$subs"
 check "the summary names the signal and counts every cycle" '[ "$stopped" = TERM ] && [ "$fcycles" = "$ncyc" ]'
-check "7 messages read (6 deliveries and an empty file), 1 duplicate, in the cycles and the summary" \
-	'[ "$creports" = 7 ] && [ "$freports" = 7 ] && [ "$cdups" = 1 ] && [ "$fdups" = 1 ]'
-check "the store holds 6 submissions (the empty file is one: nothing is dropped)" '[ "$subs" = 6 ]'
+check "8 messages read (7 deliveries and an empty file), 2 duplicates (a1 again, b3), in the cycles and the summary" \
+	'[ "$creports" = 8 ] && [ "$freports" = 8 ] && [ "$cdups" = 2 ] && [ "$fdups" = 2 ]'
+check "the store holds 7 submissions, b3 once (the empty file is one: nothing is dropped)" '[ "$subs" = 7 ]'
 
 # --- stop before anything arrives: exit 0, nothing stored twice
 "$BIN" ingest --watch "$M" --db "$T/db" >"$T/out2" 2>"$T/err2" &
