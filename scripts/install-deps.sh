@@ -7,7 +7,7 @@ libgmime-3.0-dev libpsl-dev publicsuffix libidn2-dev libmagic-dev libarchive-dev
 libsqlite3-dev sqlite3 libzstd-dev libssl-dev libjansson-dev libcurl4-openssl-dev
 libmaxminddb-dev libicu-dev libopendkim-dev opendkim-tools python3-dkim python3 rspamd hyperfine
 mmdb-bin bgpdump python3-pyasn python3-aiosmtpd python3-jsonschema libmaxmind-db-writer-perl
-postfix"
+postfix unbound bind9-dnsutils bind9-utils"
 missing=""
 for p in $PKGS; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
@@ -37,3 +37,10 @@ if [ -n "$postfix_new" ] && postfix status >/dev/null 2>&1; then
 	echo "install-deps: stopping the system Postfix the package install started"
 	postfix stop || echo "install-deps: 'postfix stop' failed" >&2
 fi
+# the same for unbound: tests/act/rpz_unbound.sh runs its own on 127.0.0.1
+case " $missing " in *" unbound "*)
+	if [ -s /run/unbound.pid ] && kill -0 "$(cat /run/unbound.pid)" 2>/dev/null; then
+		echo "install-deps: stopping the system unbound the package install started"
+		kill "$(cat /run/unbound.pid)" || echo "install-deps: stopping unbound failed" >&2
+	fi ;;
+esac
