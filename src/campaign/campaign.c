@@ -1786,9 +1786,7 @@ int campaign_assign_prepared(struct campaign_engine *ce, struct result *r, struc
 int campaign_assign(struct campaign_engine *ce, struct result *r)
 {
 	struct campaign_prep p = {0};
-	int rc = campaign_assign_prepared(ce, r, &p);
-	prep_clear(&p);
-	return rc;
+	return campaign_assign_prepared(ce, r, &p); /* it empties p */
 }
 
 int campaign_deliver_alerts(struct campaign_engine *ce)

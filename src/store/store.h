@@ -47,6 +47,10 @@ int store_rollback(struct store *st);
 int store_migrate(struct store *st, const char *component, const char *const *steps, int n);
 /* store_sqlite - the SQLite handle, for store_*.c backend files only. */
 struct sqlite3 *store_sqlite(struct store *st);
+/* store_read_keys - the integers the one-column query sql returns, as
+ * 64-bit keys (*keys malloc'd, caller frees; NULL and 0 on an error), for
+ * store_*.c backend files only: the passes that fill key filters. */
+int store_read_keys(struct sqlite3 *db, const char *sql, uint64_t **keys, size_t *n);
 /* The store's append-only pack (the file DB-raw beside DB), for store_*.c
  * backend files only: bulky values live there and rows point into it.
  * store_pack_put appends len bytes and sets *off; inside a transaction the

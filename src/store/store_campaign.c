@@ -249,44 +249,16 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
 	return sc->nrecent >= KEY_MERGE_ROWS ? key_merge(sc) : STORE_OK;
 }
 
-/* read_keys - the integers the one-column query q returns (see
- * store_campaign_keys). */
-static int read_keys(struct store_campaign *sc, const char *q, uint64_t **keys, size_t *n)
-{
-	*keys = NULL;
-	*n = 0;
-	sqlite3_stmt *s;
-	if (sqlite3_prepare_v2(sc->db, q, -1, &s, NULL) != SQLITE_OK)
-		return STORE_ERR;
-	size_t cap = 0;
-	int rc;
-	while ((rc = sqlite3_step(s)) == SQLITE_ROW) {
-		if (*n == cap) {
-			cap = cap ? cap * 2 : 4096;
-			*keys = xrealloc(*keys, cap * sizeof **keys);
-		}
-		(*keys)[(*n)++] = (uint64_t)sqlite3_column_int64(s, 0);
-	}
-	sqlite3_finalize(s);
-	if (rc != SQLITE_DONE) {
-		free(*keys);
-		*keys = NULL;
-		*n = 0;
-		return STORE_ERR;
-	}
-	return STORE_OK;
-}
-
 int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 {
-	return read_keys(
-	    sc, "SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent", keys,
-	    n);
+	return store_read_keys(
+	    sc->db, "SELECT key FROM campaign_key UNION ALL SELECT key FROM campaign_key_recent",
+	    keys, n);
 }
 
 int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 {
-	return read_keys(sc, "SELECT k FROM " STORE_MAP_ROWS("report_key"), keys, n);
+	return store_read_keys(sc->db, "SELECT k FROM " STORE_MAP_ROWS("report_key"), keys, n);
 }
 
 int store_campaign_msg_lookup(struct store_campaign *sc, const char *message_sha, int64_t *ids,

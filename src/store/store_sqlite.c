@@ -311,13 +311,13 @@ static int filters_sync(struct store *st)
 {
 	if (!keyfilter_built(&st->filt[MAP_SUB]) && !keyfilter_built(&st->filt[MAP_IND]))
 		return STORE_OK;
-	int64_t v = store_data_version(st);
-	if (v < 0)
-		return STORE_ERR;
 	if (keyfilter_full(&st->filt[MAP_SUB]) || keyfilter_full(&st->filt[MAP_IND])) {
 		filters_drop(st);
 		return STORE_OK;
 	}
+	int64_t v = store_data_version(st);
+	if (v < 0)
+		return STORE_ERR;
 	if (v == st->filt_version)
 		return STORE_OK;
 	/* Another connection committed. Keys are only added, and only with a
@@ -1107,18 +1107,24 @@ int store_get_raw(struct store *st, const char *sha256, void **data, size_t *len
 	return rc;
 }
 
-static int read_keys(struct store *st, const char *sql, struct keyfilter *kf);
+static int fill_filter(struct store *st, const char *sql, struct keyfilter *kf);
 /* every stored submission key, both levels */
 static const char sub_keys_sql[] = "SELECT k FROM " STORE_MAP_ROWS("submission_key");
 
+/* due_after - look-ups worth a pass over this many keys (the rule of
+ * store.h, "Filters of the stored submission and indicator keys"). */
+static long due_after(long keys)
+{
+	long n = keys / STORE_FILTER_KEYS_PER_LOOKUP;
+	return n > STORE_FILTER_AFTER ? n : STORE_FILTER_AFTER;
+}
+
 /* pre_due - look-ups until store_has_submission reads its filter again:
- * the rule of store_set_filter_after, over the submissions only. */
+ * that rule over the submissions only. */
 static long pre_due(struct store *st)
 {
 	struct store_counts c;
-	long n =
-	    store_counts(st, &c) == STORE_OK ? c.submissions / STORE_FILTER_KEYS_PER_LOOKUP : 0;
-	return n > STORE_FILTER_AFTER ? n : STORE_FILTER_AFTER;
+	return due_after(store_counts(st, &c) == STORE_OK ? c.submissions : 0);
 }
 
 int store_has_submission(struct store *st, const char sha256[65])
@@ -1140,7 +1146,7 @@ int store_has_submission(struct store *st, const char sha256[65])
 	 * pread() calls per report at 200,000 reports (bench/README-campaigns.md,
 	 * "twelfth pass"). */
 	if (++st->pre_lookups >= st->pre_due) {
-		if (read_keys(st, sub_keys_sql, &st->pre) < 0)
+		if (fill_filter(st, sub_keys_sql, &st->pre) < 0)
 			keyfilter_free(&st->pre);
 		st->pre_lookups = 0;
 		st->pre_due = pre_due(st);
@@ -1154,29 +1160,44 @@ int store_has_submission(struct store *st, const char sha256[65])
 	return found;
 }
 
-/* read_keys - fill kf with the keys the query sql returns, with room for
- * as many again (at least STORE_FILTER_ROOM): refilled once full, so
- * reading is paid once per doubling. */
-static int read_keys(struct store *st, const char *sql, struct keyfilter *kf)
+int store_read_keys(sqlite3 *db, const char *sql, uint64_t **keys, size_t *n)
 {
+	*keys = NULL;
+	*n = 0;
 	sqlite3_stmt *q;
-	if (sqlite3_prepare_v2(st->db, sql, -1, &q, NULL) != SQLITE_OK)
+	if (sqlite3_prepare_v2(db, sql, -1, &q, NULL) != SQLITE_OK)
 		return STORE_ERR;
-	uint64_t *keys = NULL;
-	size_t n = 0, cap = 0;
+	size_t cap = 0;
 	int rc;
 	while ((rc = sqlite3_step(q)) == SQLITE_ROW) {
-		if (n == cap) {
+		if (*n == cap) {
 			cap = cap ? cap * 2 : 65536;
-			keys = xrealloc(keys, cap * sizeof *keys);
+			*keys = xrealloc(*keys, cap * sizeof **keys);
 		}
-		keys[n++] = (uint64_t)sqlite3_column_int64(q, 0);
+		(*keys)[(*n)++] = (uint64_t)sqlite3_column_int64(q, 0);
 	}
 	sqlite3_finalize(q);
-	if (rc == SQLITE_DONE)
-		keyfilter_fill(kf, keys, n, n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
+	if (rc != SQLITE_DONE) {
+		free(*keys);
+		*keys = NULL;
+		*n = 0;
+		return STORE_ERR;
+	}
+	return STORE_OK;
+}
+
+/* fill_filter - fill kf with the keys the query sql returns, with room
+ * for as many again (at least STORE_FILTER_ROOM): refilled once full, so
+ * reading is paid once per doubling. */
+static int fill_filter(struct store *st, const char *sql, struct keyfilter *kf)
+{
+	uint64_t *keys;
+	size_t n;
+	if (store_read_keys(st->db, sql, &keys, &n) < 0)
+		return STORE_ERR;
+	keyfilter_fill(kf, keys, n, n > STORE_FILTER_ROOM ? n : STORE_FILTER_ROOM);
 	free(keys);
-	return rc == SQLITE_DONE ? STORE_OK : STORE_ERR;
+	return STORE_OK;
 }
 
 /* filters_read - the filters of every submission and indicator key stored
@@ -1189,8 +1210,8 @@ static void filters_read(struct store *st)
 	int64_t v = store_data_version(st);
 	if (v < 0 || store_counts(st, &c) < 0)
 		return;
-	if (read_keys(st, sub_keys_sql, &st->filt[MAP_SUB]) < 0 ||
-	    read_keys(st, "SELECT k FROM " STORE_MAP_ROWS("indicator_key"), &st->filt[MAP_IND]) <
+	if (fill_filter(st, sub_keys_sql, &st->filt[MAP_SUB]) < 0 ||
+	    fill_filter(st, "SELECT k FROM " STORE_MAP_ROWS("indicator_key"), &st->filt[MAP_IND]) <
 		0) {
 		filters_drop(st);
 		return;
@@ -1216,12 +1237,9 @@ static int key_absent(struct store *st, int m, int64_t key)
 	if (!keyfilter_built(&st->filt[m])) {
 		if (!st->filter_due) {
 			struct store_counts c;
-			long n =
+			long keys =
 			    store_counts(st, &c) == STORE_OK ? c.submissions + c.indicators : 0;
-			n /= STORE_FILTER_KEYS_PER_LOOKUP;
-			st->filter_due = st->filter_after	  ? st->filter_after
-					 : n > STORE_FILTER_AFTER ? n
-								  : STORE_FILTER_AFTER;
+			st->filter_due = st->filter_after ? st->filter_after : due_after(keys);
 		}
 		if (++st->lookups < st->filter_due)
 			return 0;
