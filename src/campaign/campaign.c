@@ -61,10 +61,14 @@
 #define MAX_SUBJECTS 5	  /* sample subjects kept per campaign */
 #define MAX_MERGE_HOPS 16 /* merged_into chain followed */
 /* Cache sizes bound ingest memory (the 1 GB mbox must stay under 100 MB
- * peak RSS): 2^18 key slots of 88 bytes are 23 MB, and a full cache is
- * emptied, not grown (later lookups go to the store's index). */
-#define KC_MAX_KEYS (1u << 18) /* cached index key slots */
-#define CC_SLOTS 4096	       /* cached campaign records (~3 MB) */
+ * peak RSS): 2^20 key slots of 16 bytes are 16 MB (24 MB while the table
+ * doubles into them), and a full cache (half the slots used) is emptied,
+ * not grown: later lookups go to the store's index. */
+#define KC_MAX_KEYS (1u << 20) /* cached index key slots */
+/* kc_preload reads the whole index into the cache only if it leaves at
+ * least a quarter of the cache's room for the keys the run adds. */
+#define KC_PRELOAD_MAX (KC_MAX_KEYS / 2 / 4 * 3)
+#define CC_SLOTS 4096 /* cached campaign records (~3 MB) */
 /* The key filters (common/keyfilter.h) take the keys stored at start plus
  * KC_MAX_KEYS more that a run may add (2 MB for a 200,000-report store)
  * before their false-positive rate rises; campaign_engine_sync reads them
@@ -82,9 +86,11 @@
  *   - kcache: key -> campaign ids (most recent first, at most KEY_FANOUT),
  *     negative answers included. When the index was empty at start (a new
  *     store) the cache is authoritative: a key it does not hold is absent.
- *     Otherwise a miss asks the store once and remembers the answer.
- *     Bounded by KC_MAX_KEYS; when full it is emptied and stops being
- *     authoritative.
+ *     Otherwise a miss asks the store once and remembers the answer,
+ *     except in a resident ingest (cfg.preload), which reads the whole
+ *     index into it when it reads the filters, if it fits (kc_preload):
+ *     it is then authoritative for the index's kinds. Bounded by
+ *     KC_MAX_KEYS; when full it is emptied and stops being authoritative.
  *   - ccache: campaign records, direct-mapped by id (CC_SLOTS), with the
  *     newest member times of campaigns started in this run (alert
  *     windows). Written back: a report updates its campaign's entry and
@@ -116,21 +122,30 @@
 static const char *agg_major(const json_t *agg, const char *field, char *out, size_t outsz);
 static char *agg_dump(const json_t *agg);
 
-/* A slot holds campaign ids in 32 bits: 48 bytes instead of 88, so the
- * full cache (KC_MAX_KEYS slots, and the half-size table while it grows)
- * takes 19 MB at its peak instead of 35 MB, a third of an ingest's
- * memory budget (bench/README-campaigns.md, "fifth pass"). An id that
- * does not fit is not cached (key_lookup, key_add). */
+/* A slot holds campaign ids in 32 bits (an id that does not fit is not
+ * cached: key_lookup, key_add), and only the first in place: 92% of the
+ * keys of a 200,000-report store name one campaign, so the others' lists
+ * go to a side pool. 16 bytes a slot instead of 48 let the whole index of
+ * such a store (250,000 keys) be held for a resident ingest (kc_preload)
+ * in 16 MB (bench/README-campaigns.md, "thirteenth pass"). */
 struct kslot {
-	uint64_t key; /* 0: empty */
-	uint32_t ids[KEY_FANOUT];
+	uint64_t key;  /* 0: empty */
+	uint32_t id;   /* the key's one campaign (more == 0); 0: none */
+	uint32_t more; /* 0, or 1 + the index of its list in kcache.pool */
+};
+
+struct klist {
+	uint32_t ids[KEY_FANOUT]; /* most recent (highest) first */
 	uint8_t n;
 };
 
 struct kcache {
 	struct kslot *v;
 	size_t cap, n;
-	int authoritative;
+	struct klist *pool; /* lists of keys with two or more campaigns */
+	size_t npool, cappool;
+	int authoritative; /* every key is cached: one it does not hold is absent */
+	int preloaded;	   /* the same for the index's kinds (not CK_MSG) */
 };
 
 /* The indicator counts of a cached campaign side by side (see count_in):
@@ -182,6 +197,8 @@ struct campaign_engine {
 	long misses;	       /* key cache misses (until the filters are read, each one
 				* asks the store; they are read at the cfg.filter_after-th,
 				* see campaign_filter_after()) */
+	long lookups;	       /* key look-ups that went to the store (campaign_key_stats) */
+	long preloads;	       /* kc_preload()s that filled the cache */
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -192,9 +209,46 @@ struct campaign_engine {
 static void kcache_clear(struct kcache *kc, int authoritative)
 {
 	free(kc->v);
+	free(kc->pool);
 	kc->v = NULL;
-	kc->cap = kc->n = 0;
+	kc->pool = NULL;
+	kc->cap = kc->n = kc->npool = kc->cappool = 0;
 	kc->authoritative = authoritative;
+	kc->preloaded = 0;
+}
+
+/* kslot_get - the campaign ids of a slot into ids (KEY_FANOUT room),
+ * most recent first; returns how many. */
+static int kslot_get(const struct kcache *kc, const struct kslot *s, uint32_t *ids)
+{
+	if (!s->more) {
+		ids[0] = s->id;
+		return s->id != 0;
+	}
+	const struct klist *l = &kc->pool[s->more - 1];
+	memcpy(ids, l->ids, l->n * sizeof *ids);
+	return l->n;
+}
+
+/* kslot_put - set a slot's ids (n <= KEY_FANOUT). A slot that has a list
+ * keeps it (lists only grow: key_add, kc_preload). */
+static void kslot_put(struct kcache *kc, struct kslot *s, const uint32_t *ids, int n)
+{
+	if (!s->more && n <= 1) {
+		s->id = n ? ids[0] : 0;
+		return;
+	}
+	if (!s->more) {
+		if (kc->npool == kc->cappool) {
+			kc->cappool = kc->cappool ? kc->cappool * 2 : 256;
+			kc->pool = xrealloc(kc->pool, kc->cappool * sizeof *kc->pool);
+		}
+		s->more = (uint32_t)++kc->npool;
+		s->id = 0;
+	}
+	struct klist *l = &kc->pool[s->more - 1];
+	memcpy(l->ids, ids, (size_t)n * sizeof *ids);
+	l->n = (uint8_t)n;
 }
 
 static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
@@ -226,7 +280,7 @@ static struct kslot *kcache_find(struct kcache *kc, uint64_t key, int insert)
 	if (!insert)
 		return NULL;
 	kc->v[j].key = key;
-	kc->v[j].n = 0;
+	kc->v[j].id = kc->v[j].more = 0;
 	kc->n++;
 	return &kc->v[j];
 }
@@ -247,6 +301,54 @@ static void kf_build(struct campaign_engine *ce)
 	free(keys);
 }
 
+/* preload_pair - store_campaign_key_pairs callback: add cid to key's
+ * cached ids, keeping the KEY_FANOUT most recent (highest), as the
+ * store's look-up answers whatever order the pairs come in. 1 (stop) when
+ * the pair cannot be cached or the index outgrows KC_PRELOAD_MAX keys. */
+static int preload_pair(void *ctx, uint64_t key, int64_t cid)
+{
+	struct kcache *kc = ctx;
+	if (cid <= 0 || cid > UINT32_MAX || !key)
+		return 1;
+	struct kslot *ks = kcache_find(kc, key, 0);
+	if (!ks) {
+		if (kc->n >= KC_PRELOAD_MAX)
+			return 1;
+		ks = kcache_find(kc, key, 1);
+	}
+	uint32_t ids[KEY_FANOUT];
+	int n = kslot_get(kc, ks, ids), pos = 0;
+	while (pos < n && ids[pos] > cid)
+		pos++;
+	if ((pos < n && ids[pos] == cid) || pos == KEY_FANOUT)
+		return 0; /* there already, or older than the KEY_FANOUT kept */
+	int keep = n < KEY_FANOUT ? n : KEY_FANOUT - 1;
+	memmove(ids + pos + 1, ids + pos, (size_t)(keep - pos) * sizeof *ids);
+	ids[pos] = (uint32_t)cid;
+	kslot_put(kc, ks, ids, keep + 1);
+	return 0;
+}
+
+/* kc_preload - hold the whole index in the key cache, which then answers
+ * for the index's kinds without the store (kc.preloaded). For a resident
+ * ingest (cfg.preload): a look-up of a key that is stored but not yet
+ * cached is a B-tree descent whose pages the rest of the ingest has pushed
+ * out of SQLite's cache, and at 200,000 reports these were 1 to 2.4 per
+ * report (bench/README-campaigns.md, "twelfth pass"). Not done when the
+ * index does not fit (KC_PRELOAD_MAX): the cache is then filled by look-
+ * ups as before. Exact-message keys are not in the index; they still go
+ * through the message filter. */
+static void kc_preload(struct campaign_engine *ce)
+{
+	kcache_clear(&ce->kc, 0);
+	if (store_campaign_key_pairs(ce->sc, preload_pair, &ce->kc) != 0) {
+		kcache_clear(&ce->kc, 0);
+		return;
+	}
+	ce->kc.preloaded = 1;
+	ce->preloads++;
+}
+
 /* key_store - write key -> cid to the store's index, and to the filter:
  * every writer of the index goes through here, so the filter holds every
  * stored key. */
@@ -262,12 +364,21 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 		      int64_t *ids, int *n)
 {
 	struct kslot *ks = kcache_find(&ce->kc, key, 0);
-	if (!ks && ce->kc.authoritative) {
+	if (!ks && (ce->kc.authoritative || (ce->kc.preloaded && kind != CK_MSG))) {
 		*n = 0;
 		return 0;
 	}
-	if (!ks && ++ce->misses == ce->cfg.filter_after)
+	if (!ks && ++ce->misses == ce->cfg.filter_after) {
 		kf_build(ce); /* once: the count only grows */
+		if (ce->cfg.preload) {
+			kc_preload(ce);
+			ks = kcache_find(&ce->kc, key, 0);
+			if (!ks && ce->kc.preloaded && kind != CK_MSG) {
+				*n = 0;
+				return 0;
+			}
+		}
+	}
 	if (!ks &&
 	    !(kind == CK_MSG ? keyfilter_may_hold(&ce->mf, (uint64_t)store_hex_key(message_sha))
 			     : keyfilter_may_hold(&ce->kf, key))) {
@@ -279,20 +390,23 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
 		int rc = kind == CK_MSG
 			     ? store_campaign_msg_lookup(ce->sc, message_sha, ids, KEY_FANOUT, n)
 			     : store_campaign_key_lookup(ce->sc, key, ids, KEY_FANOUT, n);
+		ce->lookups++;
 		if (rc < 0)
 			return -1;
-		for (int i = 0; i < *n; i++)
-			if (ids[i] > UINT32_MAX)
+		uint32_t small[KEY_FANOUT];
+		for (int i = 0; i < *n; i++) {
+			if (ids[i] <= 0 || ids[i] > UINT32_MAX)
 				return 0; /* not cached: asked again next time */
+			small[i] = (uint32_t)ids[i];
+		}
 		ks = kcache_find(&ce->kc, key, 1);
-		ks->n = (uint8_t)*n;
-		for (int i = 0; i < *n; i++)
-			ks->ids[i] = (uint32_t)ids[i];
+		kslot_put(&ce->kc, ks, small, *n);
 		return 0;
 	}
-	*n = ks->n;
-	for (int i = 0; i < ks->n; i++)
-		ids[i] = ks->ids[i];
+	uint32_t small[KEY_FANOUT];
+	*n = kslot_get(&ce->kc, ks, small);
+	for (int i = 0; i < *n; i++)
+		ids[i] = small[i];
 	return 0;
 }
 
@@ -303,9 +417,11 @@ static int key_lookup(struct campaign_engine *ce, uint64_t key, int kind, const 
  * campaign_id; re-clustering sets it as it goes). */
 static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t cid)
 {
+	uint32_t ids[KEY_FANOUT];
 	struct kslot *ks = kcache_find(&ce->kc, key, 0);
-	for (int i = 0; ks && i < ks->n; i++)
-		if (ks->ids[i] == cid)
+	int n = ks ? kslot_get(&ce->kc, ks, ids) : 0;
+	for (int i = 0; i < n; i++)
+		if (ids[i] == cid)
 			return 0; /* indexed already: no write */
 	if (kind != CK_MSG && key_store(ce, key, kind, cid) < 0)
 		return -1;
@@ -316,24 +432,22 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	}
 	ks = kcache_find(&ce->kc, key, 0);
 	if (!ks) {
-		if (!ce->kc.authoritative)
+		if (!ce->kc.authoritative && !(ce->kc.preloaded && kind != CK_MSG))
 			return 0; /* not cached: the next lookup asks the store */
 		ks = kcache_find(&ce->kc, key, 1);
 		if (!ks)
 			return 0;
 	}
-	int i;
-	for (i = 0; i < ks->n && ks->ids[i] != cid; i++)
-		;
-	if (i < ks->n || ks->n >= KEY_FANOUT)
+	n = kslot_get(&ce->kc, ks, ids); /* again: the slot may be new */
+	if (n >= KEY_FANOUT)
 		return 0;
 	/* keep most recent (highest id) first, as the store answers */
 	int pos = 0;
-	while (pos < ks->n && ks->ids[pos] > cid)
+	while (pos < n && ids[pos] > cid)
 		pos++;
-	memmove(ks->ids + pos + 1, ks->ids + pos, (size_t)(ks->n - pos) * sizeof *ks->ids);
-	ks->ids[pos] = (uint32_t)cid;
-	ks->n++;
+	memmove(ids + pos + 1, ids + pos, (size_t)(n - pos) * sizeof *ids);
+	ids[pos] = (uint32_t)cid;
+	kslot_put(&ce->kc, ks, ids, n + 1);
 	return 0;
 }
 
@@ -497,6 +611,24 @@ static int nth_recent(struct campaign_engine *ce, int64_t id, int n, int64_t *t)
 		return STORE_OK;
 	}
 	return store_campaign_nth_recent(ce->sc, id, n, t);
+}
+
+void campaign_key_stats(const struct campaign_engine *ce, long *lookups, int *preloaded)
+{
+	*lookups = ce->lookups;
+	*preloaded = ce->kc.preloaded;
+}
+
+int campaign_index_key(struct campaign_engine *ce, uint64_t key, int64_t *ids, int max)
+{
+	int64_t all[KEY_FANOUT];
+	int n = 0;
+	if (key_lookup(ce, key, CK_SENDER, NULL, all, &n) < 0)
+		return -1;
+	if (n > max)
+		n = max;
+	memcpy(ids, all, (size_t)n * sizeof *ids);
+	return n;
 }
 
 long campaign_filter_after(long reports)

@@ -26,6 +26,9 @@ struct campaign_config {
 	int filter_after;	 /* store look-ups before the key filters are read
 				  * (0: campaign_filter_after() of the store's
 				  * reports; tests use 1) */
+	int preload;		 /* when the filters are read, also read the whole
+				  * key index into memory if it fits (a resident
+				  * ingest: ingest --watch) */
 };
 
 /* Reading the key filters costs a pass over every key in the store, so a
@@ -48,6 +51,16 @@ struct campaign_config {
 long campaign_filter_after(long reports);
 
 struct campaign_engine;
+
+/* campaign_key_stats - for tests and benchmarks: how many key look-ups
+ * this engine has sent to the store, and whether its key cache holds the
+ * whole index now (campaign_config.preload). */
+void campaign_key_stats(const struct campaign_engine *ce, long *lookups, int *preloaded);
+/* campaign_index_key - for tests: the ids of the campaigns that share
+ * index key `key` as placement sees them (the engine's cache, else the
+ * store), most recent first, at most max into ids; returns how many, or
+ * -1 on a store error. */
+int campaign_index_key(struct campaign_engine *ce, uint64_t key, int64_t *ids, int max);
 
 /* campaign_engine_new - load the clustering index from the store. */
 struct campaign_engine *campaign_engine_new(struct store *st, const struct campaign_config *cfg,

@@ -974,9 +974,14 @@ int cmd_ingest(int argc, char **argv)
 	 * lives for days: it reads them at its first look-up, and again at the
 	 * first after another process wrote the store. The same holds for the
 	 * store's own filters of submission and indicator keys
-	 * (store_set_filter_after, below). */
-	if (so.watch)
+	 * (store_set_filter_after, below). It also holds the whole campaign key
+	 * index in memory when that fits (campaign_config.preload): its
+	 * look-ups of stored keys would otherwise each descend a B-tree whose
+	 * pages the rest of the ingest keeps pushing out of SQLite's cache. */
+	if (so.watch) {
 		so.cc.filter_after = 1;
+		so.cc.preload = 1;
+	}
 	if (so.watch && !(iw = intake_watch_open(so.watch, &err))) {
 		cli_error("%s", err);
 		free(err);

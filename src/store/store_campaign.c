@@ -256,6 +256,28 @@ int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 	    keys, n);
 }
 
+int store_campaign_key_pairs(struct store_campaign *sc,
+			     int (*each)(void *ctx, uint64_t key, int64_t cid), void *ctx)
+{
+	static const char *const q[] = {"SELECT key, campaign_id FROM campaign_key",
+					"SELECT key, campaign_id FROM campaign_key_recent"};
+	for (size_t l = 0; l < sizeof q / sizeof *q; l++) {
+		sqlite3_stmt *s;
+		if (sqlite3_prepare_v2(sc->db, q[l], -1, &s, NULL) != SQLITE_OK)
+			return STORE_ERR;
+		int rc, stop = 0;
+		while (!stop && (rc = sqlite3_step(s)) == SQLITE_ROW)
+			stop = each(ctx, (uint64_t)sqlite3_column_int64(s, 0),
+				    sqlite3_column_int64(s, 1));
+		sqlite3_finalize(s);
+		if (stop)
+			return stop;
+		if (rc != SQLITE_DONE)
+			return STORE_ERR;
+	}
+	return 0;
+}
+
 int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n)
 {
 	return store_read_keys(sc->db, "SELECT k FROM " STORE_MAP_ROWS("report_key"), keys, n);

@@ -74,6 +74,13 @@ int store_campaign_key_add(struct store_campaign *sc, uint64_t key, int kind, in
  * particular order, a key at least once per campaign it names (*keys
  * malloc'd, the caller frees it; NULL and 0 when the index is empty). */
 int store_campaign_keys(struct store_campaign *sc, uint64_t **keys, size_t *n);
+/* store_campaign_key_pairs - every (key, campaign id) of the index, both
+ * levels, to each(ctx, key, cid); a pair in both levels (added again
+ * before a move) comes twice. each returns 0 to go on, or a positive value
+ * that stops the pass and is returned; STORE_ERR on a store error, else 0. For the engine's
+ * key cache of a resident ingest (campaign.c, kc_preload). */
+int store_campaign_key_pairs(struct store_campaign *sc,
+			     int (*each)(void *ctx, uint64_t key, int64_t cid), void *ctx);
 /* store_campaign_msg_keys - the same for the stored reports' messages:
  * store_hex_key(message_sha) of every report, with or without a campaign. */
 int store_campaign_msg_keys(struct store_campaign *sc, uint64_t **keys, size_t *n);

@@ -662,6 +662,97 @@ static void t_key_levels(struct test_state *t)
 	store_close(st);
 }
 
+/* preload_engine - an engine on st with the filters read at the first
+ * look-up, and the key index preloaded with them if preload. */
+static struct campaign_engine *preload_engine(struct test_state *t, struct store *st, int preload)
+{
+	char *err = NULL;
+	struct campaign_config cfg = {
+	    .alert_reports = 3, .alert_minutes = 10, .filter_after = 1, .preload = preload};
+	struct campaign_engine *ce = campaign_engine_new(st, &cfg, &err);
+	CHECK(t, ce != NULL);
+	free(err);
+	return ce;
+}
+
+/* t_preload - a resident ingest holds the whole key index in its cache
+ * (campaign_config.preload): it answers as the store does (the 9 most
+ * recent campaigns of a key in 12, from both levels, a pair in both
+ * counted once; a key's list of two; one; none) without asking it, and
+ * keys this run adds are found too. Without preload the same answers come
+ * from the store. */
+static void t_preload(struct test_state *t)
+{
+	struct store *st;
+	struct store_campaign *sc = open_tables(t, &st);
+	if (!sc)
+		return;
+	const int64_t many[] = {3, 12, 1, 7, 9, 2, 11, 5, 4, 10, 6, 8};
+	int ok = 1;
+	for (int i = 0; i < 12; i++)
+		ok &= store_campaign_key_add(sc, 77, CK_SENDER, many[i]) == STORE_OK;
+	ok &= store_campaign_key_add(sc, 78, CK_SENDER, 5) == STORE_OK;
+	ok &= store_campaign_key_add(sc, 78, CK_SENDER, 2) == STORE_OK;
+	ok &= store_campaign_key_add(sc, 79, CK_SENDER, 4) == STORE_OK;
+	for (int64_t k = 1000; k < 34000; k++) /* fills the recent level: a move */
+		ok &= store_campaign_key_add(sc, (uint64_t)k * 0x9e3779b97f4a7c15u, CK_BAND,
+					     1 + k % 20) == STORE_OK;
+	ok &= store_campaign_key_add(sc, 77, CK_SENDER, 13) == STORE_OK;
+	ok &= store_campaign_key_add(sc, 78, CK_SENDER, 5) == STORE_OK; /* in both levels */
+	CHECK(t, ok);
+	CHECK(t, key_rows(st, "campaign_key") > 15 && key_rows(st, "campaign_key_recent") > 0);
+	store_campaign_close(sc);
+	const int64_t want77[] = {13, 12, 11, 10, 9, 8, 7, 6, 5};
+	for (int preload = 0; preload <= 1; preload++) {
+		struct campaign_engine *ce = preload_engine(t, st, preload);
+		if (!ce)
+			break;
+		int64_t ids[16];
+		long lookups = -1;
+		int pre = -1;
+		CHECK(t, campaign_index_key(ce, 77, ids, 16) == 9);
+		CHECK(t, !memcmp(ids, want77, sizeof want77));
+		CHECK(t, campaign_index_key(ce, 78, ids, 16) == 2 && ids[0] == 5 && ids[1] == 2);
+		CHECK(t, campaign_index_key(ce, 79, ids, 16) == 1 && ids[0] == 4);
+		CHECK(t, campaign_index_key(ce, 1000 * 0x9e3779b97f4a7c15u, ids, 16) == 1 &&
+			     ids[0] == 1);
+		CHECK(t, campaign_index_key(ce, 80, ids, 16) == 0);
+		campaign_key_stats(ce, &lookups, &pre);
+		CHECK(t, pre == preload);
+		/* 77, 78 and 79 asked the store without preload (the filter
+		 * holds them; it may also let 80 through); none with it */
+		CHECK(t, preload ? lookups == 0 : lookups >= 3);
+		/* a report placed in this run: its keys are found by the next
+		 * one, which joins it, either way (nothing in common with the
+		 * other pass's campaign) */
+		char body[512], from[64], url[64], dom[64];
+		long long cid[2] = {0, 0};
+		snprintf(from, sizeof from, "x@rot9%d.top", preload);
+		snprintf(dom, sizeof dom, "secure-pre%d.top", preload);
+		snprintf(url, sizeof url, "https://%s/login/1ab", dom);
+		for (int i = 0; i < 2; i++) {
+			char sha[65];
+			/* differing in the first 16 digits, which the message
+			 * filter reads */
+			snprintf(sha, sizeof sha, "9%d%d%061d", preload, i, 0);
+			snprintf(body, sizeof body, preload ? LURE_C : LURE, i ? "Bram" : "Anna",
+				 500 + i);
+			struct result *r =
+			    mk(sha, from, preload ? "Prize waiting" : "Account limited", body, url,
+			       dom);
+			CHECK(t, campaign_assign(ce, r) == 0);
+			cid[i] = r->campaign_id;
+			result_free(r);
+		}
+		CHECK(t, cid[0] > 0 && cid[1] == cid[0]);
+		campaign_key_stats(ce, &lookups, &pre);
+		CHECK(t, !preload || (pre == 1 && lookups == 0));
+		CHECK(t, campaign_flush(ce) == 0);
+		campaign_engine_free(ce);
+	}
+	store_close(st);
+}
+
 /* t_write_back - the engine writes a campaign's row at campaign_flush()
  * (an ingest's commit), not per report: after it the store holds every
  * report's count, the alert and the aggregates, and a later run goes on
@@ -726,5 +817,6 @@ int main(void)
 	RUN(&t, t_write_back);
 	RUN(&t, t_msg_lookup);
 	RUN(&t, t_key_levels);
+	RUN(&t, t_preload);
 	return TEST_SUMMARY(&t);
 }
