@@ -70,9 +70,10 @@
 #define KC_PRELOAD_MAX (KC_MAX_KEYS / 2 / 4 * 3)
 #define CC_SLOTS 4096 /* cached campaign records (~3 MB) */
 /* The key filters (common/keyfilter.h) take the keys stored at start plus
- * KC_MAX_KEYS more that a run may add (2 MB for a 200,000-report store)
+ * KF_ROOM more that a run may add (2 MB for a 200,000-report store)
  * before their false-positive rate rises; campaign_engine_sync reads them
  * again then. */
+#define KF_ROOM (1u << 18)
 #define RECENT_TIMES 64 /* member times kept per cached campaign */
 /* packed features (feat_pack): keys, text signature, and since this
  * version two bytes the score needs on re-clustering (FEAT_TAIL) */
@@ -294,10 +295,10 @@ static void kf_build(struct campaign_engine *ce)
 	uint64_t *keys = NULL;
 	size_t n = 0;
 	if (store_campaign_keys(ce->sc, &keys, &n) == STORE_OK)
-		keyfilter_fill(&ce->kf, keys, n, KC_MAX_KEYS);
+		keyfilter_fill(&ce->kf, keys, n, KF_ROOM);
 	free(keys);
 	if (store_campaign_msg_keys(ce->sc, &keys, &n) == STORE_OK)
-		keyfilter_fill(&ce->mf, keys, n, KC_MAX_KEYS);
+		keyfilter_fill(&ce->mf, keys, n, KF_ROOM);
 	free(keys);
 }
 
