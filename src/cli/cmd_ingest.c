@@ -1028,6 +1028,13 @@ int cmd_ingest(int argc, char **argv)
 		       run.limit_msgs, run.failures, el, run.alerts, run.alert_commits,
 		       run.alert_delay, c.submissions, c.reports, c.indicators,
 		       (long long)c.raw_bytes, (long long)c.raw_stored_bytes);
+		if (run.ce) {
+			long lookups = 0;
+			int preloaded = 0;
+			campaign_key_stats(run.ce, &lookups, &preloaded);
+			printf(",\"campaign_keys\":{\"store_lookups\":%ld,\"preloaded\":%s}",
+			       lookups, preloaded ? "true" : "false");
+		}
 		if (iw)
 			printf(",\"watch\":{\"cycles\":%ld,\"stopped_by\":\"%s\"}", cycles,
 			       intake_watch_signal(iw) ? sigabbrev_np(intake_watch_signal(iw))
