@@ -199,7 +199,6 @@ struct campaign_engine {
 				* asks the store; they are read at the cfg.filter_after-th,
 				* see campaign_filter_after()) */
 	long lookups;	       /* key look-ups that went to the store (campaign_key_stats) */
-	long preloads;	       /* kc_preload()s that filled the cache */
 	struct ccache_ent *cc; /* CC_SLOTS entries, direct-mapped by id */
 	int has_pins;	       /* the store holds analyst pins */
 	/* campaigns touched in this run, for the replay summary */
@@ -336,8 +335,10 @@ static int preload_pair(void *ctx, uint64_t key, int64_t cid)
  * cached is a B-tree descent whose pages the rest of the ingest has pushed
  * out of SQLite's cache, and at 200,000 reports these were 1 to 2.4 per
  * report (bench/README-campaigns.md, "twelfth pass"). Not done when the
- * index does not fit (KC_PRELOAD_MAX): the cache is then filled by look-
- * ups as before. Exact-message keys are not in the index; they still go
+ * index does not fit (KC_PRELOAD_MAX): the pass stops there, what it read
+ * is dropped, and the cache is filled by look-ups as before (on such a
+ * store each re-read after another writer's commit pays that part-pass
+ * again, up to 24 MB while it lasts). Exact-message keys are not in the index; they still go
  * through the message filter. */
 static void kc_preload(struct campaign_engine *ce)
 {
@@ -347,7 +348,6 @@ static void kc_preload(struct campaign_engine *ce)
 		return;
 	}
 	ce->kc.preloaded = 1;
-	ce->preloads++;
 }
 
 /* key_store - write key -> cid to the store's index, and to the filter:
