@@ -301,6 +301,23 @@ static void kf_build(struct campaign_engine *ce)
 	free(keys);
 }
 
+/* ids_insert - put cid into ids (n of them, most recent = highest first,
+ * room for KEY_FANOUT), keeping the KEY_FANOUT highest; returns the new
+ * count, or 0 when ids is unchanged (cid there already, or lower than
+ * all of a full list). */
+static int ids_insert(uint32_t *ids, int n, uint32_t cid)
+{
+	int pos = 0;
+	while (pos < n && ids[pos] > cid)
+		pos++;
+	if ((pos < n && ids[pos] == cid) || pos == KEY_FANOUT)
+		return 0;
+	int keep = n < KEY_FANOUT ? n : KEY_FANOUT - 1;
+	memmove(ids + pos + 1, ids + pos, (size_t)(keep - pos) * sizeof *ids);
+	ids[pos] = cid;
+	return keep + 1;
+}
+
 /* preload_pair - store_campaign_key_pairs callback: add cid to key's
  * cached ids, keeping the KEY_FANOUT most recent (highest), as the
  * store's look-up answers whatever order the pairs come in. 1 (stop) when
@@ -317,15 +334,9 @@ static int preload_pair(void *ctx, uint64_t key, int64_t cid)
 		ks = kcache_find(kc, key, 1);
 	}
 	uint32_t ids[KEY_FANOUT];
-	int n = kslot_get(kc, ks, ids), pos = 0;
-	while (pos < n && ids[pos] > cid)
-		pos++;
-	if ((pos < n && ids[pos] == cid) || pos == KEY_FANOUT)
-		return 0; /* there already, or older than the KEY_FANOUT kept */
-	int keep = n < KEY_FANOUT ? n : KEY_FANOUT - 1;
-	memmove(ids + pos + 1, ids + pos, (size_t)(keep - pos) * sizeof *ids);
-	ids[pos] = (uint32_t)cid;
-	kslot_put(kc, ks, ids, keep + 1);
+	int n = ids_insert(ids, kslot_get(kc, ks, ids), (uint32_t)cid);
+	if (n)
+		kslot_put(kc, ks, ids, n);
 	return 0;
 }
 
@@ -441,14 +452,10 @@ static int key_add(struct campaign_engine *ce, uint64_t key, int kind, int64_t c
 	}
 	n = kslot_get(&ce->kc, ks, ids); /* again: the slot may be new */
 	if (n >= KEY_FANOUT)
-		return 0;
-	/* keep most recent (highest id) first, as the store answers */
-	int pos = 0;
-	while (pos < n && ids[pos] > cid)
-		pos++;
-	memmove(ids + pos + 1, ids + pos, (size_t)(n - pos) * sizeof *ids);
-	ids[pos] = (uint32_t)cid;
-	kslot_put(&ce->kc, ks, ids, n + 1);
+		return 0; /* a full list is not changed (it is a common key) */
+	n = ids_insert(ids, n, (uint32_t)cid);
+	if (n)
+		kslot_put(&ce->kc, ks, ids, n);
 	return 0;
 }
 

@@ -184,13 +184,16 @@ static void t_self_links(struct test_state *t)
 	"only the shipping to claim it today, reference %d."
 
 /* new_engine - a campaign engine on *st (alerts at 3 reports within 10
- * minutes; filter_after as in campaign_config), checked; NULL, with *st
- * closed, when it cannot be made. */
-static struct campaign_engine *new_engine(struct test_state *t, struct store **st, int filter_after)
+ * minutes; filter_after and preload as in campaign_config), checked; NULL,
+ * with *st closed, when it cannot be made. */
+static struct campaign_engine *new_engine(struct test_state *t, struct store **st, int filter_after,
+					  int preload)
 {
 	char *err = NULL;
-	struct campaign_config cfg = {
-	    .alert_reports = 3, .alert_minutes = 10, .filter_after = filter_after};
+	struct campaign_config cfg = {.alert_reports = 3,
+				      .alert_minutes = 10,
+				      .filter_after = filter_after,
+				      .preload = preload};
 	struct campaign_engine *ce = *st ? campaign_engine_new(*st, &cfg, &err) : NULL;
 	CHECK(t, ce != NULL);
 	if (!ce)
@@ -205,7 +208,7 @@ static struct campaign_engine *open_engine(struct test_state *t, struct store **
 	char *err = NULL;
 	*st = store_open(":memory:", &err);
 	free(err);
-	return new_engine(t, st, 0);
+	return new_engine(t, st, 0, 0);
 }
 
 /* t_lures - what alone must not glue reports: a kit's one-line
@@ -424,7 +427,7 @@ static void t_same_message_run(struct test_state *t)
 	result_free(r);
 	CHECK(t, campaign_flush(ce) == 0);
 	campaign_engine_free(ce);
-	ce = new_engine(t, &st, 1);
+	ce = new_engine(t, &st, 1, 0);
 	if (!ce)
 		return;
 	/* hashes differ in their first 16 digits, which the filter reads */
@@ -662,19 +665,6 @@ static void t_key_levels(struct test_state *t)
 	store_close(st);
 }
 
-/* preload_engine - an engine on st with the filters read at the first
- * look-up, and the key index preloaded with them if preload. */
-static struct campaign_engine *preload_engine(struct test_state *t, struct store *st, int preload)
-{
-	char *err = NULL;
-	struct campaign_config cfg = {
-	    .alert_reports = 3, .alert_minutes = 10, .filter_after = 1, .preload = preload};
-	struct campaign_engine *ce = campaign_engine_new(st, &cfg, &err);
-	CHECK(t, ce != NULL);
-	free(err);
-	return ce;
-}
-
 /* t_preload - a resident ingest holds the whole key index in its cache
  * (campaign_config.preload): it answers as the store does (the 9 most
  * recent campaigns of a key in 12, from both levels, a pair in both
@@ -704,7 +694,7 @@ static void t_preload(struct test_state *t)
 	store_campaign_close(sc);
 	const int64_t want77[] = {13, 12, 11, 10, 9, 8, 7, 6, 5};
 	for (int preload = 0; preload <= 1; preload++) {
-		struct campaign_engine *ce = preload_engine(t, st, preload);
+		struct campaign_engine *ce = new_engine(t, &st, 1, preload);
 		if (!ce)
 			break;
 		int64_t ids[16];
